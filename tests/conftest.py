@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pdfplumber
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "samples"
+NOTICE_PDF = SAMPLES / "city_evaluation_2021.pdf"
+REPORT_PDF = SAMPLES / "annual_report_2021.pdf"
+NOTICE_SEED = SAMPLES / "seeds" / "000_8a58a9cfef228a5a.txt"
+REPORT_SEED = SAMPLES / "seeds" / "001_2de11681a97aed46.txt"
+
+
+@pytest.fixture(scope="session")
+def report_pdf():
+    with pdfplumber.open(REPORT_PDF) as pdf:
+        yield pdf
+
+
+@pytest.fixture(scope="session")
+def notice_pdf():
+    with pdfplumber.open(NOTICE_PDF) as pdf:
+        yield pdf
+
+
+@pytest.fixture(scope="session")
+def report_truth() -> dict:
+    return json.loads((SAMPLES / "truth" / "annual_report_2021.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def notice_truth() -> dict:
+    return json.loads((SAMPLES / "truth" / "city_evaluation_2021.json").read_text(encoding="utf-8"))
