@@ -16,7 +16,7 @@ _SPACE_NEXT_TO_CJK = re.compile(rf"(?<=[{CJK}“”‘’（）])\s+|\s+(?=[{CJK
 
 PART_RE = re.compile(r"^第[一二三四五六七八九十]+篇\s*\S+$")
 CHAPTER_RE = re.compile(r"^第[一二三四五六七八九十]+章\s*\S+$")
-SECTION_RE = re.compile(r"^[一二三四五六七八九十]+、\S{2,30}$")
+SECTION_RE = re.compile(r"^[一二三四五六七八九十]+、[^，。；\s]{2,30}$")
 FIGURE_RE = re.compile(r"^图\s*(\d+-\d+)\s*(.+)$")
 TABLE_RE = re.compile(r"^表\s*(\d+-\d+)\s*(.+)$")
 SOURCE_RE = re.compile(r"^数据来源[：:]")
@@ -117,7 +117,9 @@ def parse_report(raw: str, max_width: float = 39.0) -> list[Block]:
                 i += 1
             notes.append((len(blocks), Footnote(note.group(1), squash(text))))
             continue
-        if PART_RE.match(line) or CHAPTER_RE.match(line) or (SECTION_RE.match(line) and not para):
+        # A section heading is short and unpunctuated; a long one mid-paragraph is a wrapped line.
+        heading = SECTION_RE.match(line) and (not para or display_width(line) < 20)
+        if PART_RE.match(line) or CHAPTER_RE.match(line) or heading:
             flush()
             kind = "part" if PART_RE.match(line) else "chapter" if CHAPTER_RE.match(line) else "section"
             blocks.append(Block(kind, text=squash(line) if kind == "section" else _heading(line)))
