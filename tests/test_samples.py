@@ -70,7 +70,7 @@ def page_texts(pdf) -> list[str]:
 
 def test_both_pdfs_open_with_expected_page_counts(report_pdf, notice_pdf):
     assert 80 <= len(report_pdf.pages) <= 100
-    assert 4 <= len(notice_pdf.pages) <= 12
+    assert 6 <= len(notice_pdf.pages) <= 16
     assert all(page_texts(notice_pdf)), "every notice page has a text layer"
 
 

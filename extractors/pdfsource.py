@@ -1,0 +1,64 @@
+"""Opening a PDF safely: what it is, where it came from, and the named error when it cannot be read."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pdfplumber
+from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+from pdfminer.pdfparser import PDFSyntaxError
+
+from extractors.errors import EncryptedPDF, NotAPDF, TruncatedPDF
+
+PDF_MAGIC = b"%PDF-"
+
+
+@dataclass(frozen=True)
+class Source:
+    path: Path
+    sha256: str
+    bytes: int
+    pages: int
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def open_pdf(path: Path | str) -> tuple[Source, pdfplumber.PDF]:
+    """Open ``path`` with pdfplumber after checking it is a whole, unencrypted PDF.
+
+    Raises NotAPDF, TruncatedPDF or EncryptedPDF, each naming the file and what to do.
+    """
+    path = Path(path)
+    with path.open("rb") as fh:
+        head = fh.read(1024)
+        fh.seek(max(0, path.stat().st_size - 2048))
+        tail = fh.read()
+    if PDF_MAGIC not in head:
+        kind = "an HTML page" if b"<html" in head.lower() or b"<!doctype" in head.lower() else "not a PDF"
+        raise NotAPDF(path, f"{kind} (no %PDF- header)")
+    # A PDF ends with %%EOF; a cut-off download does not.
+    if b"%%EOF" not in tail:
+        raise TruncatedPDF(path, "no %%EOF marker at the end of the file")
+    try:
+        pdf = pdfplumber.open(path)
+        pages = len(pdf.pages)
+    except (PDFPasswordIncorrect, PDFEncryptionError) as exc:
+        raise EncryptedPDF(path, f"encrypted ({type(exc).__name__})") from None
+    except PDFSyntaxError as exc:
+        raise TruncatedPDF(path, f"corrupt PDF structure: {exc}") from None
+    except Exception as exc:  # pdfminer raises many ad-hoc types for damaged files
+        if "password" in str(exc).lower() or "encrypt" in str(exc).lower():
+            raise EncryptedPDF(path, "encrypted") from None
+        raise TruncatedPDF(path, f"unreadable PDF: {type(exc).__name__}: {exc}") from None
+    if pdf.doc.encryption is not None and not pdf.doc.is_extractable:
+        pdf.close()
+        raise EncryptedPDF(path, "encrypted and marked not extractable")
+    return Source(path, sha256_of(path), path.stat().st_size, pages), pdf
