@@ -26,7 +26,7 @@ from matplotlib.ticker import MaxNLocator
 
 from samples.builder.truth import ORIGINS, FigureTruth, PointTruth, SeriesTruth
 
-FIGURES_DIR = Path(__file__).resolve().parent / "figures"
+FIGURE_DIR = Path(__file__).resolve().parent / "figures"
 
 KINDS = (
     "bar_line",
@@ -122,7 +122,7 @@ class FigureSpec:
 # ---------------------------------------------------------------------------------------------- loading
 
 
-def load_figures(directory: Path = FIGURES_DIR) -> list[FigureSpec]:
+def load_figures(directory: Path = FIGURE_DIR) -> list[FigureSpec]:
     """Every figure of every ``*.toml`` in ``directory``, validated, in figure-number order."""
     figures: list[FigureSpec] = []
     seen: dict[str, Path] = {}

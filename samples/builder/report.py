@@ -31,7 +31,7 @@ CSS = """
 @page :right { @top-center { content: string(part); font: 9pt "Noto Serif CJK SC";
   letter-spacing: 0.6em; border-bottom: 0.5pt solid #555; width: 100%; padding-bottom: 2mm; } }
 @page part { @top-center { content: none; border: none; } @bottom-center { content: none; } }
-html { font-family: "Noto Serif CJK SC"; font-size: 12pt; line-height: 1.95; text-align: justify; }
+html { font-family: "Noto Serif CJK SC"; font-size: 12pt; line-height: 1.8; text-align: justify; }
 body { margin: 0; }
 h1.part { page: part; break-before: page; string-set: part content(); font: bold 26pt "Noto Sans CJK SC";
   text-align: center; margin: 60mm 0 18mm 0; letter-spacing: 0.15em; }
