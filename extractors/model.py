@@ -1,0 +1,101 @@
+"""What extraction produces: tables with every cell's provenance, and figures with their series."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from extractors.layout import BBox
+
+
+@dataclass
+class Cell:
+    text: str  # as printed, CJK spacing removed
+    page: int
+    bbox: BBox
+
+    @property
+    def value(self) -> float | None:
+        from extractors.numbers import parse_number
+
+        try:
+            return parse_number(self.text)
+        except ValueError:
+            return None
+
+
+@dataclass
+class Provenance:
+    source_sha256: str
+    source_path: str
+    pages: list[int]
+    bboxes: list[BBox]  # the table's region on each page
+    parser: str  # "camelot-lattice", "camelot-stream", …
+    settings: dict[str, Any]
+
+
+@dataclass
+class ExtractedTable:
+    table_id: str  # "表8-1", "附1-1", or "p12-t1" for a table no caption names
+    caption: str  # the title as printed, without its number
+    columns: list[str]  # flattened header labels, one per column
+    rows: list[list[Cell]]  # body rows
+    header: list[list[str]]  # header rows as read
+    provenance: Provenance
+    unit: str | None = None
+    source_note: str | None = None
+    notes: list[str] = field(default_factory=list)
+    dataset: str | None = None  # the curated dataset a spec maps this table to
+    canonical: list[str | None] = field(default_factory=list)  # canonical column name per column
+    attributes: dict[str, Any] = field(default_factory=dict)  # from the caption and spec: year, region …
+
+    def texts(self) -> list[list[str]]:
+        return [[c.text for c in row] for row in self.rows]
+
+
+@dataclass
+class ChartPoint:
+    series: str
+    category: str
+    value: float
+    unit: str
+    value_origin: str  # "label" (read from a data label) or "geometry" (measured from the drawing)
+    label_text: str | None = None
+    geometry_value: float | None = None  # the value the drawing implies, for the cross-check
+    bbox: BBox | None = None
+
+
+@dataclass
+class FigureRecord:
+    figure_id: str  # "图1-1"
+    title: str
+    page: int
+    bbox: BBox
+    source_note: str | None
+    image_path: str | None  # PNG of the figure region
+    kind: str  # "raster" (an image) or "vector" (drawn, labels as text)
+    points: list[ChartPoint] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # label/geometry disagreements and the like
+
+    @property
+    def has_data(self) -> bool:
+        return bool(self.points)
+
+
+@dataclass
+class PageProblem:
+    page: int
+    problem: str  # e.g. NoTextLayer's message
+
+
+@dataclass
+class ExtractionResult:
+    source_path: str
+    source_sha256: str
+    pages: int
+    kind: str | None
+    year: int | None
+    tables: list[ExtractedTable] = field(default_factory=list)
+    figures: list[FigureRecord] = field(default_factory=list)
+    problems: list[PageProblem] = field(default_factory=list)
+    extractor_version: str = ""
