@@ -1,0 +1,82 @@
+"""Extract one PDF: detect its kind, read every table and figure, and say where each value came from."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from extractors.errors import ExtractionError, NoTextLayer
+from extractors.layout import TextLine, page_lines
+from extractors.model import ExtractionResult, PageProblem
+from extractors.pdfsource import open_pdf
+from extractors.spec import ReportSpec, detect_kind, load_specs
+from extractors.tables import extract_tables
+
+log = logging.getLogger(__name__)
+
+# Bump when a change alters what extraction yields: cached extractions are keyed on it.
+EXTRACTOR_VERSION = "0.1.0"
+
+
+class UnknownReportKind(ExtractionError):
+    hint = "name the kind in the catalog (kind = ...) or add a spec in extractors/specs/"
+
+
+def extract_pdf(
+    path: Path | str,
+    *,
+    kind: str | None = None,
+    specs: dict[str, ReportSpec] | None = None,
+    image_dir: Path | None = None,
+) -> ExtractionResult:
+    """Extract every table (and, with ``image_dir``, every figure) of one PDF.
+
+    Raises NotAPDF / TruncatedPDF / EncryptedPDF for a file that cannot be read at all, and
+    UnknownReportKind when no spec recognises it. A page without a text layer is reported in
+    ``result.problems``, not raised: the other pages are still read.
+    """
+    path = Path(path)
+    specs = specs if specs is not None else load_specs()
+    source, pdf = open_pdf(path)
+    try:
+        lines_by_page: dict[int, list[TextLine]] = {}
+        problems: list[PageProblem] = []
+        for page in pdf.pages:
+            lines_by_page[page.page_number] = page_lines(page)
+            if not lines_by_page[page.page_number] and page.images:
+                err = NoTextLayer(path, "no text layer, only an image", page=page.page_number)
+                problems.append(PageProblem(page.page_number, str(err)))
+                log.warning("%s", err)
+        spec, year = _choose_spec(path, pdf, lines_by_page, specs, kind)
+        result = ExtractionResult(
+            source_path=str(path),
+            source_sha256=source.sha256,
+            pages=source.pages,
+            kind=spec.kind,
+            year=year,
+            problems=problems,
+            extractor_version=EXTRACTOR_VERSION,
+        )
+        result.tables = extract_tables(path, pdf, lines_by_page, spec, source.sha256)
+        if image_dir is not None and spec.figure_caption is not None:
+            from extractors.figures import extract_figures
+
+            result.figures = extract_figures(pdf, lines_by_page, image_dir, spec.figure_caption)
+        return result
+    finally:
+        pdf.close()
+
+
+def _choose_spec(path, pdf, lines_by_page, specs, kind):  # type: ignore[no-untyped-def]
+    head = " ".join(ln.text for p in sorted(lines_by_page)[:3] for ln in lines_by_page[p])
+    head = (pdf.metadata.get("Title") or "") + " " + head
+    found = detect_kind(head, specs)
+    if kind is not None:
+        if kind not in specs:
+            raise UnknownReportKind(path, f"no spec for kind {kind!r}; known: {', '.join(sorted(specs))}")
+        spec = specs[kind]
+        year = found[1] if found and found[0].kind == kind else None
+        return spec, year
+    if found is None:
+        raise UnknownReportKind(path, "the first pages match no known report title")
+    return found
