@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pdfplumber
+import playa
 from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfminer.pdfparser import PDFSyntaxError
+from pdfplumber.utils.exceptions import PdfminerException
 
 from extractors.errors import EncryptedPDF, NotAPDF, TruncatedPDF
 
@@ -50,15 +52,31 @@ def open_pdf(path: Path | str) -> tuple[Source, pdfplumber.PDF]:
     try:
         pdf = pdfplumber.open(path)
         pages = len(pdf.pages)
-    except (PDFPasswordIncorrect, PDFEncryptionError) as exc:
-        raise EncryptedPDF(path, f"encrypted ({type(exc).__name__})") from None
-    except PDFSyntaxError as exc:
-        raise TruncatedPDF(path, f"corrupt PDF structure: {exc}") from None
-    except Exception as exc:  # pdfminer raises many ad-hoc types for damaged files
+    except Exception as wrapped:  # pdfminer raises many ad-hoc types for damaged files
+        # pdfplumber wraps whatever pdfminer raised in PdfminerException(original).
+        exc = unwrap(wrapped)
+        if isinstance(exc, PDFPasswordIncorrect | PDFEncryptionError) or b"/Encrypt" in tail:
+            raise EncryptedPDF(path, f"encrypted ({type(exc).__name__})") from None
+        if isinstance(exc, PDFSyntaxError):
+            raise TruncatedPDF(path, f"corrupt PDF structure: {exc}") from None
         if "password" in str(exc).lower() or "encrypt" in str(exc).lower():
             raise EncryptedPDF(path, "encrypted") from None
         raise TruncatedPDF(path, f"unreadable PDF: {type(exc).__name__}: {exc}") from None
     if pdf.doc.encryption is not None and not pdf.doc.is_extractable:
         pdf.close()
         raise EncryptedPDF(path, "encrypted and marked not extractable")
+    # camelot reads the file again with playa, which recovers from less damage than pdfminer.
+    try:
+        with playa.open(path, space="page") as doc:
+            len(doc.pages)
+    except Exception as exc:
+        pdf.close()
+        raise TruncatedPDF(path, f"corrupt PDF structure: {type(exc).__name__}: {exc}") from None
     return Source(path, sha256_of(path), path.stat().st_size, pages), pdf
+
+
+def unwrap(exc: BaseException) -> BaseException:
+    """The pdfminer exception inside pdfplumber's PdfminerException wrapper."""
+    if isinstance(exc, PdfminerException) and exc.args and isinstance(exc.args[0], BaseException):
+        return exc.args[0]
+    return exc

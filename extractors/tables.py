@@ -126,13 +126,10 @@ def find_regions(
             top = lines[0].bottom
         while True:
             bottom, ended = _scan_region(lines, top, region, spec)
-            width = (
-                min(ln.x0 for ln in lines_by_page[page_no]) - 4,
-                max(ln.x1 for ln in lines_by_page[page_no]) + 4,
-            )
             if bottom is None:
                 bottom = _body_bottom(lines_by_page[page_no], float(page.height))
-            region.pieces.append(Piece(page_no, (max(0, width[0]), top, min(page.width, width[1]), bottom)))
+            # Full width: a table may be wider than the text around it, and camelot finds it inside.
+            region.pieces.append(Piece(page_no, (0.0, top, float(page.width), bottom)))
             if ended or page_no >= len(pdf.pages):
                 break
             # Reached the foot of the page: the table continues at the top of the next one.

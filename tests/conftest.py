@@ -34,3 +34,17 @@ def report_truth() -> dict:
 @pytest.fixture(scope="session")
 def notice_truth() -> dict:
     return json.loads((SAMPLES / "truth" / "city_evaluation_2021.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def notice_extraction():
+    from extractors.extract import extract_pdf
+
+    return extract_pdf(NOTICE_PDF)
+
+
+@pytest.fixture(scope="session")
+def report_extraction():
+    from extractors.extract import extract_pdf
+
+    return extract_pdf(REPORT_PDF)
