@@ -128,6 +128,10 @@ def find_regions(
             bottom, ended = _scan_region(lines, top, region, spec)
             if bottom is None:
                 bottom = _body_bottom(lines_by_page[page_no], float(page.height))
+                # No end line on this page: a ruled grid that stops before the text below it ends here.
+                grid_end = _grid_end(page, lines_by_page[page_no], top, bottom)
+                if grid_end is not None:
+                    bottom, ended = grid_end, True
             # Full width: a table may be wider than the text around it, and camelot finds it inside.
             region.pieces.append(Piece(page_no, (0.0, top, float(page.width), bottom)))
             if ended or page_no >= len(pdf.pages):
@@ -168,6 +172,17 @@ def _paragraph(lines: list[TextLine], k: int, spec: ReportSpec) -> str:
             break
         text, last = text + line.text, line
     return text
+
+
+def _grid_end(page: pdfplumber.page.Page, lines: list[TextLine], top: float, bottom: float) -> float | None:
+    """The foot of the first ruled grid under ``top``, if text follows it before ``bottom``."""
+    crop = page.crop((0, top, float(page.width), bottom), strict=False)
+    grids = crop.find_tables({"vertical_strategy": "lines", "horizontal_strategy": "lines"})
+    if not grids:
+        return None
+    grid_bottom = min(grids, key=lambda t: t.bbox[1]).bbox[3]
+    after = [ln for ln in lines if grid_bottom + 1 < ln.top < bottom]
+    return grid_bottom + 1 if after else None
 
 
 def _column_rules(edges: list[dict[str, Any]]) -> int:
@@ -385,8 +400,29 @@ def extract_tables(
             )
             continue
         tables.append(build_table(region, grids, spec, source_sha, path))
-    tables.extend(uncaptioned_tables(path, pdf, tables, spec, source_sha))
+    tables.extend(uncaptioned_tables(path, pdf, tables, spec, source_sha, _figure_bands(lines_by_page, spec)))
     return tables
+
+
+def _figure_bands(lines_by_page: dict[int, list[TextLine]], spec: ReportSpec) -> list[tuple[int, BBox]]:
+    """Where each figure sits (caption to its end line): a drawn chart's bars can look like a grid."""
+    bands: list[tuple[int, BBox]] = []
+    if spec.figure_caption is None:
+        return bands
+    for page, lines in lines_by_page.items():
+        for k, line in enumerate(lines):
+            if spec.figure_caption.match(line.text):
+                end = next((ln.top for ln in lines[k + 1 :] if spec.is_end(ln.text)), None)
+                top, bottom = (line.bottom, end) if end is not None else (0.0, line.top)
+                bands.append((page, (0.0, top, 10_000.0, bottom)))
+    return bands
+
+
+def _looks_like_table(grid: Grid) -> bool:
+    """Chart bars and frames make grids too; a table has two rows and columns, text in most cells."""
+    rows, cols = len(grid.texts), len(grid.texts[0]) if grid.texts else 0
+    filled = sum(bool(t) for row in grid.texts for t in row)
+    return rows >= 2 and cols >= 2 and filled * 2 >= rows * cols
 
 
 def _overlaps(a: BBox, b: BBox) -> bool:
@@ -394,16 +430,21 @@ def _overlaps(a: BBox, b: BBox) -> bool:
 
 
 def uncaptioned_tables(
-    path: Path, pdf: pdfplumber.PDF, found: list[ExtractedTable], spec: ReportSpec, source_sha: str
+    path: Path,
+    pdf: pdfplumber.PDF,
+    found: list[ExtractedTable],
+    spec: ReportSpec,
+    source_sha: str,
+    figure_bands: list[tuple[int, BBox]],
 ) -> list[ExtractedTable]:
     """Ruled grids on any page that no caption claimed: kept, so nothing in a new report goes unseen.
 
     Unruled tables without a caption are not detected: telling them from ordinary text needs a caption.
     """
     claimed = {(p, b) for t in found for p, b in zip(t.provenance.pages, t.provenance.bboxes, strict=True)}
+    claimed |= set(figure_bands)
     extra = []
     for page in pdf.pages:
-        full = (0.0, 0.0, float(page.width), float(page.height))
         taken = [b for p, b in claimed if p == page.page_number]
         free = [
             e
@@ -412,21 +453,20 @@ def uncaptioned_tables(
         ]
         if _column_rules(free) < MIN_VERTICAL_RULES:
             continue
-        for k, table in enumerate(_camelot(path, page.page_number, full, float(page.height), LATTICE)):
-            grid = _to_grid(table, page.page_number, float(page.height), LATTICE)
-            if not grid.texts or len(grid.texts[0]) < 2 or len(grid.texts) < 2:
+        # pdfplumber finds each ruled grid's box (camelot joins grids that share column rules).
+        grids = page.find_tables({"vertical_strategy": "lines", "horizontal_strategy": "lines"})
+        for k, found_grid in enumerate(sorted(grids, key=lambda t: t.bbox[1])):
+            x0, top, x1, bottom = found_grid.bbox
+            area = (x0 - 2, top - 2, x1 + 2, bottom + 2)
+            if any(_overlaps(area, t) for t in taken):
                 continue
-            box = (
-                min(b[0] for b in grid.boxes[0]),
-                min(b[1] for b in grid.boxes[0]),
-                max(b[2] for b in grid.boxes[-1]),
-                max(b[3] for b in grid.boxes[-1]),
-            )
-            filled = sum(bool(t) for row in grid.texts for t in row)
-            # Chart bars and frames make grids too; a table has text in most of its cells.
-            if any(_overlaps(box, t) for t in taken) or filled * 2 < len(grid.texts) * len(grid.texts[0]):
+            tables_found = _camelot(path, page.page_number, area, float(page.height), LATTICE)
+            if not tables_found:
                 continue
-            region = Region(None, [Piece(page.page_number, box)])
+            grid = _to_grid(tables_found[0], page.page_number, float(page.height), LATTICE)
+            if not _looks_like_table(grid):
+                continue
+            region = Region(None, [Piece(page.page_number, area)])
             table_out = build_table(region, [grid], spec, source_sha, path)
             table_out.table_id = f"p{page.page_number}-{k + 1}"
             extra.append(table_out)

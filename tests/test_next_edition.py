@@ -144,6 +144,12 @@ def report_2022(tmp_path_factory) -> tuple[Path, dict[str, tuple[str, list[list[
         )
         for tid, (caption, rows, _) in expected.items()
     )
+    # Two tables no spec knows: one with a caption, one ruled grid with none. Both must be kept.
+    other = [["东部地区", "120", "130"], ["中部地区", "40", "45"]]
+    body += _table(
+        "表 7-1 2022年其他企业数量统计", [["区域", "2021年", "2022年"]], other, "ruled", None, None
+    )
+    body += "<p>其他</p>" + _table("", [["区域", "2021年", "2022年"]], other, "ruled", None, None)
     return _render(tmp_path_factory.mktemp("ed2022"), "annual_report_2022.pdf", body), expected
 
 
@@ -190,6 +196,14 @@ def test_next_edition_extracts_with_no_code_change(request, fixture):
         assert table.texts() == rows, table_id
         assert table.attributes["problems"] == [], table.attributes["problems"]
         assert 2022 in (table.attributes.get("year"), table.attributes.get("last_year"))
+
+
+def test_tables_no_spec_knows_are_kept(report_2022):
+    path, _ = report_2022
+    unknown = [t for t in extract_pdf(path).tables if t.dataset is None]
+    assert [t.table_id for t in unknown][0] == "表7-1"
+    assert [t.texts() for t in unknown] == [[["东部地区", "120", "130"], ["中部地区", "40", "45"]]] * 2
+    assert unknown[1].table_id.startswith("p") and unknown[1].caption == ""
 
 
 def test_the_long_city_table_crossed_a_page_and_was_stitched(notice_2022):
