@@ -362,6 +362,10 @@ def build_table(
         table.dataset = table_spec.dataset
         table.canonical, problems = map_columns(columns, table_spec)
         table.attributes = {**table_spec.attributes, **{k: _int_or_str(v) for k, v in groups.items()}}
+        for name in ("total_rows", "summary_rows"):
+            pattern = getattr(table_spec, name)
+            if pattern is not None:
+                table.attributes[name] = pattern.pattern
         for problem in problems:
             log.warning("%s %s (page %d): %s", path.name, table.table_id, first.page, problem)
         table.attributes["problems"] = problems
