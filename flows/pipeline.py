@@ -108,7 +108,7 @@ def _land(source: SourceEntry, raw_dir: Path) -> SourceOutcome:
 
 
 @flow(name="soetl-nightly", log_prints=True)
-def nightly(catalog: Path | str | None = None, data_dir: Path | str | None = None) -> RunSummary:
+def nightly(catalog: Path | str | None = None, data_dir: Path | str | None = None) -> Any:
     """Pull, land, extract, validate and publish every source of the catalog."""
     logger = get_run_logger()
     data = Path(data_dir) if data_dir else data_dir_default()
@@ -133,13 +133,16 @@ def nightly(catalog: Path | str | None = None, data_dir: Path | str | None = Non
             outcome.extract_error = str(exc)
             logger.error("%s", exc)
 
-    from flows.stages import publish_stage, validate_stage  # the stages import pandera and pyarrow
+    from flows.stages import curate_stage, publish_stage, validate_stage  # pandera, pyarrow: loaded late
 
     good = [o for o in outcomes if o.extraction is not None]
-    validation, report_path = validate_stage(good, data, run_id)
-    summary.report_path = str(report_path) if report_path else None
-    summary.failed_datasets = sorted(validation.failed_datasets()) if validation else []
-    summary.published, summary.curated_path = publish_stage(good, data, run_id, set(summary.failed_datasets))
+    curated = curate_stage(good)
+    pdf_paths = {o.source.id: data / o.landed.path for o in good if o.landed}
+    validation, report_path = validate_stage(curated, pdf_paths, data, run_id)
+    summary.report_path = str(report_path)
+    summary.failed_datasets = sorted(validation.failed_datasets())
+    published, curated_path = publish_stage(curated, good, data, run_id, set(summary.failed_datasets))
+    summary.published, summary.curated_path = published, str(curated_path)
 
     for outcome in outcomes:
         status = "ok"
@@ -164,7 +167,7 @@ def nightly(catalog: Path | str | None = None, data_dir: Path | str | None = Non
             }
         )
     _artifacts(summary)
-    return summary
+    return final_state(summary)
 
 
 def _artifacts(summary: RunSummary) -> None:
@@ -188,7 +191,12 @@ def _artifacts(summary: RunSummary) -> None:
 def run_once(catalog: Path | str | None = None, data_dir: Path | str | None = None) -> tuple[RunSummary, bool]:
     """Run the flow and say whether it succeeded; the Prefect state is Failed when it did not."""
     state = nightly(catalog, data_dir, return_state=True)
-    summary: RunSummary = state.result(raise_on_failure=True)
+    summary = state.result(raise_on_failure=False)
+    if not isinstance(summary, RunSummary):
+        # The flow itself crashed (a bug, a full disk): re-raise with Prefect's own message.
+        raise (
+            summary if isinstance(summary, BaseException) else RuntimeError(f"flow ended {state.name}: {state.message}")
+        )
     return summary, summary.ok
 
 
