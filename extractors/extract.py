@@ -5,10 +5,14 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from extractors.errors import ExtractionError, NoTextLayer
+import playa.exceptions
+from pdfminer.pdfexceptions import PDFException
+from pdfplumber.utils.exceptions import PdfminerException
+
+from extractors.errors import ExtractionError, NoTextLayer, TruncatedPDF
 from extractors.layout import TextLine, page_lines
 from extractors.model import ExtractionResult, PageProblem
-from extractors.pdfsource import open_pdf
+from extractors.pdfsource import describe, open_pdf, unwrap
 from extractors.spec import ReportSpec, detect_kind, load_specs
 from extractors.tables import extract_tables
 
@@ -42,11 +46,19 @@ def extract_pdf(
         lines_by_page: dict[int, list[TextLine]] = {}
         problems: list[PageProblem] = []
         for page in pdf.pages:
-            lines_by_page[page.page_number] = page_lines(page)
-            if not lines_by_page[page.page_number] and page.images:
+            try:
+                lines_by_page[page.page_number] = page_lines(page)
+                scanned = not lines_by_page[page.page_number] and bool(page.images)
+            except PdfminerException as exc:  # pdfminer parses each page lazily: damage shows up here
+                raise TruncatedPDF(
+                    path, f"page cannot be parsed ({describe(unwrap(exc))})", page=page.page_number
+                ) from None
+            if scanned:
                 err = NoTextLayer(path, "no text layer, only an image", page=page.page_number)
                 problems.append(PageProblem(page.page_number, str(err)))
                 log.warning("%s", err)
+        if pdf.pages and len(problems) == len(pdf.pages):
+            raise NoTextLayer(path, f"none of its {len(pdf.pages)} pages has a text layer, only images")
         spec, year = _choose_spec(path, pdf, lines_by_page, specs, kind)
         result = ExtractionResult(
             source_path=str(path),
@@ -57,7 +69,10 @@ def extract_pdf(
             problems=problems,
             extractor_version=EXTRACTOR_VERSION,
         )
-        result.tables = extract_tables(path, pdf, lines_by_page, spec, source.sha256)
+        try:
+            result.tables = extract_tables(path, pdf, lines_by_page, spec, source.sha256)
+        except (PdfminerException, PDFException, playa.exceptions.PDFException) as exc:
+            raise TruncatedPDF(path, f"damaged content ({describe(unwrap(exc))})") from None
         if image_dir is not None and spec.figure_caption is not None:
             from extractors.figures import extract_figures
 
@@ -78,5 +93,11 @@ def _choose_spec(path, pdf, lines_by_page, specs, kind):  # type: ignore[no-unty
         year = found[1] if found and found[0].kind == kind else None
         return spec, year
     if found is None:
-        raise UnknownReportKind(path, "the first pages match no known report title")
+        problem = "the first pages match no known report title"
+        scanned = [p for p in sorted(lines_by_page)[:3] if not lines_by_page[p] and pdf.pages[p - 1].images]
+        if scanned:
+            problem += f"; page {', '.join(map(str, scanned))} has no text layer (a scan), which may hide the title"
+        elif not any(lines_by_page.values()):
+            problem += "; no page has any text"
+        raise UnknownReportKind(path, problem)
     return found

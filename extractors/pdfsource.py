@@ -56,22 +56,25 @@ def open_pdf(path: Path | str) -> tuple[Source, pdfplumber.PDF]:
         # pdfplumber wraps whatever pdfminer raised in PdfminerException(original).
         exc = unwrap(wrapped)
         if isinstance(exc, PDFPasswordIncorrect | PDFEncryptionError) or b"/Encrypt" in tail:
-            raise EncryptedPDF(path, f"encrypted ({type(exc).__name__})") from None
+            raise EncryptedPDF(path, f"encrypted ({describe(exc)})") from None
         if isinstance(exc, PDFSyntaxError):
             raise TruncatedPDF(path, f"corrupt PDF structure: {exc}") from None
         if "password" in str(exc).lower() or "encrypt" in str(exc).lower():
             raise EncryptedPDF(path, "encrypted") from None
-        raise TruncatedPDF(path, f"unreadable PDF: {type(exc).__name__}: {exc}") from None
+        raise TruncatedPDF(path, f"unreadable PDF: {describe(exc)}") from None
     if pdf.doc.encryption is not None and not pdf.doc.is_extractable:
         pdf.close()
         raise EncryptedPDF(path, "encrypted and marked not extractable")
+    if pages == 0:  # pdfminer recovered an xref, but no page tree behind it
+        pdf.close()
+        raise TruncatedPDF(path, "no page could be read")
     # camelot reads the file again with playa, which recovers from less damage than pdfminer.
     try:
         with playa.open(path, space="page") as doc:
             len(doc.pages)
     except Exception as exc:
         pdf.close()
-        raise TruncatedPDF(path, f"corrupt PDF structure: {type(exc).__name__}: {exc}") from None
+        raise TruncatedPDF(path, f"corrupt PDF structure ({describe(exc)})") from None
     return Source(path, sha256_of(path), path.stat().st_size, pages), pdf
 
 
@@ -80,3 +83,8 @@ def unwrap(exc: BaseException) -> BaseException:
     if isinstance(exc, PdfminerException) and exc.args and isinstance(exc.args[0], BaseException):
         return exc.args[0]
     return exc
+
+
+def describe(exc: BaseException) -> str:
+    """'Type: message', or just the type when the message is empty."""
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
