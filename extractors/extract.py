@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import playa.exceptions
 from pdfminer.pdfexceptions import PDFException
 from pdfplumber.utils.exceptions import PdfminerException
 
-from extractors.errors import ExtractionError, NoTextLayer, TruncatedPDF
+from extractors.errors import ExtractionError, NoTablesFound, NoTextLayer, TruncatedPDF
 from extractors.layout import TextLine, page_lines
 from extractors.model import ExtractionResult, PageProblem
 from extractors.pdfsource import describe, open_pdf, unwrap
@@ -32,12 +33,14 @@ def extract_pdf(
     kind: str | None = None,
     specs: dict[str, ReportSpec] | None = None,
     image_dir: Path | None = None,
+    on_page: Callable[[int, int], None] | None = None,
 ) -> ExtractionResult:
     """Extract every table (and, with ``image_dir``, every figure) of one PDF.
 
     Raises NotAPDF / TruncatedPDF / EncryptedPDF for a file that cannot be read at all, and
     UnknownReportKind when no spec recognises it. A page without a text layer is reported in
-    ``result.problems``, not raised: the other pages are still read.
+    ``result.problems``, not raised: the other pages are still read; so is a table the spec expects
+    but the PDF does not yield (damage, or a changed layout). ``on_page(done, total)`` reports progress.
     """
     path = Path(path)
     specs = specs if specs is not None else load_specs()
@@ -53,6 +56,8 @@ def extract_pdf(
                 raise TruncatedPDF(
                     path, f"page cannot be parsed ({describe(unwrap(exc))})", page=page.page_number
                 ) from None
+            if on_page:
+                on_page(page.page_number, len(pdf.pages))
             if scanned:
                 err = NoTextLayer(path, "no text layer, only an image", page=page.page_number)
                 problems.append(PageProblem(page.page_number, str(err)))
@@ -73,6 +78,7 @@ def extract_pdf(
             result.tables = extract_tables(path, pdf, lines_by_page, spec, source.sha256)
         except (PdfminerException, PDFException, playa.exceptions.PDFException) as exc:
             raise TruncatedPDF(path, f"damaged content ({describe(unwrap(exc))})") from None
+        result.problems.extend(_missing_tables(path, spec, result))
         if image_dir is not None and spec.figure_caption is not None:
             from extractors.figures import extract_figures
 
@@ -80,6 +86,19 @@ def extract_pdf(
         return result
     finally:
         pdf.close()
+
+
+def _missing_tables(path: Path, spec: ReportSpec, result: ExtractionResult) -> list[PageProblem]:
+    """Spec entries no extracted table matched: silent damage or a changed report, worth a look."""
+    found = {t.caption for t in result.tables if t.dataset}
+    problems = []
+    for table_spec in spec.tables:
+        if not any(table_spec.title.search(caption) for caption in found):
+            wanted = f"{table_spec.dataset} title /{table_spec.title.pattern}/"
+            err = NoTablesFound(path, f"no table matches the spec's {wanted}")
+            problems.append(PageProblem(None, str(err)))
+            log.warning("%s", err)
+    return problems
 
 
 def _choose_spec(path, pdf, lines_by_page, specs, kind):  # type: ignore[no-untyped-def]

@@ -84,7 +84,7 @@ class FigureRecord:
 
 @dataclass
 class PageProblem:
-    page: int
+    page: int | None  # None: the whole document (a table the spec expects was not found)
     problem: str  # e.g. NoTextLayer's message
 
 

@@ -22,7 +22,7 @@ TABLE_IDS = ["附1-1", "附1-2", "附1-3", "附2-1", "附2-2", "附2-3"]
 
 
 def pypdf():  # type: ignore[no-untyped-def]
-    # pypdf is in the `samples` extra, not a runtime dependency: only these tests need it.
+    # pypdf is in the test extra (and camelot needs it); skip cleanly if an install lacks it.
     return pytest.importorskip("pypdf")
 
 
@@ -217,3 +217,16 @@ def test_one_bad_source_does_not_stop_the_others(tmp_path, sample):
     assert all(p.name in str(e) for p, e in failures.items())
     assert list(results) == [good]
     assert [t.table_id for t in results[good].tables] == TABLE_IDS
+
+
+def test_tables_the_spec_expects_but_the_pdf_lacks_are_reported(tmp_path: Path) -> None:
+    lib = pypdf()
+    writer = lib.PdfWriter(clone_from=str(NOTICE_PDF))
+    while len(writer.pages) > 9:  # keep up to the first page of 附1: five score tables are gone
+        writer.remove_page(len(writer.pages) - 1)
+    cut = tmp_path / "cut.pdf"
+    writer.write(cut)
+    result = extract_pdf(cut)
+    assert [t.table_id for t in result.tables if t.dataset] == ["附1-1"]
+    missing = [p.problem for p in result.problems if p.page is None]
+    assert len(missing) == 5 and all("cut.pdf" in m and "no table matches" in m for m in missing)
