@@ -50,7 +50,16 @@ def run(
     except CatalogError as exc:
         console.print(f"[red]catalog error:[/red] {exc}")
         raise typer.Exit(2) from None
-    summary, ok = run_once(catalog_path, data)
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+
+    from flows import progress
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), console=console) as bars:
+        progress.install(progress.RichReporter(bars))
+        try:
+            summary, ok = run_once(catalog_path, data)
+        finally:
+            progress.install(None)
     _print_summary(summary)
     raise typer.Exit(0 if ok else 1)
 

@@ -24,6 +24,7 @@ from prefect.tasks import exponential_backoff
 from extractors.errors import ExtractionError
 from extractors.extract import EXTRACTOR_VERSION, extract_pdf
 from extractors.model import ExtractionResult
+from flows import progress
 from flows.catalog import SourceEntry, load_catalog
 from flows.fetch import FetchError, Landed, TransientFetchError, append_manifest, fetch, last_good, record
 
@@ -47,7 +48,7 @@ def _retry_base() -> float:
 
 @task(name="fetch", retries=DEFAULT_RETRIES, retry_condition_fn=_transient, task_run_name="fetch {source.id}")
 def fetch_task(source: SourceEntry, raw_dir: Path) -> Landed:
-    landed = fetch(source, raw_dir)
+    landed = fetch(source, raw_dir, progress=lambda got, total: progress.download(source.id, got, total))
     append_manifest(raw_dir, {**record(landed), "kind": source.kind})
     get_run_logger().info("%s: %s %s (%d bytes)", source.id, landed.status, landed.path, landed.bytes)
     return landed
@@ -60,7 +61,9 @@ def _extract_key(context: Any, parameters: dict[str, Any]) -> str:
 @task(name="extract", cache_key_fn=_extract_key, persist_result=True, task_run_name="extract {source_id}")
 def extract_task(source_id: str, pdf_path: Path, sha256: str, kind: str | None, image_dir: Path) -> ExtractionResult:
     get_run_logger().info("%s: extracting %s", source_id, pdf_path)
-    return extract_pdf(pdf_path, kind=kind, image_dir=image_dir)
+    return extract_pdf(
+        pdf_path, kind=kind, image_dir=image_dir, on_page=lambda done, total: progress.page(source_id, done, total)
+    )
 
 
 @dataclass
