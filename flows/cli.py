@@ -50,11 +50,11 @@ def run(
     except CatalogError as exc:
         console.print(f"[red]catalog error:[/red] {exc}")
         raise typer.Exit(2) from None
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 
     from flows import progress
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), console=console) as bars:
+    with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), console=console) as bars:
         progress.install(progress.RichReporter(bars))
         try:
             summary, ok = run_once(catalog_path, data)
