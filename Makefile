@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(PY) -m samples.check
+	$(VENV)/bin/soetl run
 
 test: $(STAMP)
 	$(PY) -m ruff check .
