@@ -11,12 +11,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="soetl: MOFCOM service-outsourcing PDFs → checked datasets"
 )
-console = Console(stderr=True)
+# soft_wrap: long paths and messages stay on one line, so they can be copied and grepped.
+console = Console(stderr=True, soft_wrap=True)
 
 DataDir = Annotated[
     Path | None,
@@ -48,7 +50,7 @@ def run(
     try:
         load_catalog(catalog_path)  # fail fast, before Prefect starts, with the catalog's own message
     except CatalogError as exc:
-        console.print(f"[red]catalog error:[/red] {exc}")
+        console.print(f"[red]catalog error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 
@@ -77,14 +79,16 @@ def _print_summary(summary) -> None:  # type: ignore[no-untyped-def]
         table.add_column(column)
     for row in summary.sources:
         style = "green" if row["status"] == "ok" else "red"
-        table.add_row(*(str(row[c]) for c in ("source", "status", "kind", "pages", "tables", "figures")), style=style)
+        cells = (escape(str(row[c])) for c in ("source", "status", "kind", "pages", "tables", "figures"))
+        table.add_row(*cells, style=style)
     console.print(table)
     console.print(f"curated datasets: {summary.curated_path}  ({', '.join(summary.published) or 'none published'})")
     console.print(f"audit report:     {summary.report_path}")
     if summary.failed_datasets:
         console.print(f"[red]not published (failed validation):[/red] {', '.join(summary.failed_datasets)}")
-    if summary.failed_sources:
-        console.print(f"[red]failed sources:[/red] {', '.join(summary.failed_sources)}")
+    for row in summary.sources:
+        if row["error"]:
+            console.print(f"[red]{escape(row['source'])}:[/red] {escape(row['error'])}")
 
 
 @app.command()
@@ -127,17 +131,17 @@ def extract(
     from extractors.extract import extract_pdf
 
     if not pdf.is_file():
-        console.print(f"[red]{pdf}: no such file[/red]")
+        console.print(f"[red]{escape(str(pdf))}: no such file[/red]")
         raise typer.Exit(2)
     try:
         result = extract_pdf(pdf, kind=kind, image_dir=(out / "figures") if out else None)
     except ExtractionError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(1) from None
     counts = f"{result.pages} pages, {len(result.tables)} tables, {len(result.figures)} figures"
     console.print(f"{pdf}: {result.kind} {result.year}, {counts}")
     for problem in result.problems:
-        console.print(f"[yellow]{problem.problem}[/yellow]")
+        console.print(f"[yellow]{escape(problem.problem)}[/yellow]")
     if out is None:
         for table in result.tables:
             shape = f"{len(table.rows)}×{len(table.columns)}"
@@ -191,7 +195,7 @@ def rollback(data_dir: DataDir = None) -> None:
     try:
         restored = do_rollback(_data_dir(data_dir))
     except RollbackError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(1) from None
     console.print(f"curated/ now holds {restored}")
 
