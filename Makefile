@@ -17,6 +17,7 @@ run: $(STAMP)
 	$(VENV)/bin/soetl run
 
 test: $(STAMP)
+	bash .ci/system-deps.sh
 	$(PY) -m ruff check .
 	$(PY) -m pytest -q
 
