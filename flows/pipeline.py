@@ -139,7 +139,7 @@ def nightly(catalog: Path | str | None = None, data_dir: Path | str | None = Non
     from flows.stages import curate_stage, publish_stage, validate_stage  # pandera, pyarrow: loaded late
 
     good = [o for o in outcomes if o.extraction is not None]
-    curated = curate_stage(good)
+    curated = curate_stage(good, data)
     pdf_paths = {o.source.id: data / o.landed.path for o in good if o.landed}
     validation, report_path = validate_stage(curated, pdf_paths, data, run_id)
     summary.report_path = str(report_path)

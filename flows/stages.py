@@ -16,8 +16,22 @@ if TYPE_CHECKING:
 
 
 @task(name="curate")
-def curate_stage(outcomes: list[SourceOutcome]) -> dict[str, Curated]:
-    return {o.source.id: curate(o.extraction, o.source.id) for o in outcomes if o.extraction is not None}
+def curate_stage(outcomes: list[SourceOutcome], data: Path) -> dict[str, Curated]:
+    curated = {o.source.id: curate(o.extraction, o.source.id) for o in outcomes if o.extraction is not None}
+    for item in curated.values():
+        # Image paths relative to the data dir, so the published data stays valid when the dir moves.
+        figures = item.frames["figures"]
+        figures["image_path"] = [_relative(p, data) for p in figures["image_path"]]
+    return curated
+
+
+def _relative(path: str | None, data: Path) -> str | None:
+    if not path:
+        return path
+    try:
+        return str(Path(path).resolve().relative_to(data.resolve()))
+    except ValueError:
+        return path
 
 
 @task(name="validate")
