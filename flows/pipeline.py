@@ -17,7 +17,6 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
-from prefect.filesystems import LocalFileSystem
 from prefect.states import Completed, Failed
 from prefect.tasks import exponential_backoff
 
@@ -120,7 +119,8 @@ def nightly(catalog: Path | str | None = None, data_dir: Path | str | None = Non
     raw_dir, cache_dir = data / "raw", data / ".cache"
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
     summary = RunSummary(run_id=run_id, data_dir=str(data))
-    extractor = extract_task.with_options(result_storage=LocalFileSystem(basepath=str(cache_dir / "prefect")))
+    # A Path (not an unsaved block) works with the ephemeral API and keeps the cache in the data dir.
+    extractor = extract_task.with_options(result_storage=cache_dir / "prefect")
 
     outcomes = [_land(source, raw_dir) for source in sources]
     for outcome in outcomes:

@@ -64,7 +64,7 @@ def publish_stage(
             url=o.source.url,
             sha256=o.landed.sha256,
             fetched_at=o.landed.fetched_at,
-            year=o.extraction.year,
+            year=o.source.year or o.extraction.year,
             kind=o.extraction.kind,
             pdf_path=str(data / o.landed.path),
         )

@@ -1,0 +1,762 @@
+"""Publish curated datasets as hive-partitioned Parquet with a data dictionary, atomically and versioned.
+
+Layout under the data directory::
+
+    curated -> curated.versions/<version>     relative symlink: what readers open
+    curated.versions/<version>/               a whole published tree (the current one and its predecessors)
+        datapackage.json  README.md  <dataset>/year=<YYYY>/<source_id>.parquet
+    curated.versions/.staging-<version>/      a tree being written; never reachable through curated/
+    curated.versions/.lock                    one publish or rollback at a time
+
+A publish writes a complete new tree into the staging directory (new files written and fsynced, files
+it keeps from the previous version hard-linked), renames it into place and then repoints ``curated``
+with a single ``rename(2)`` of a temporary symlink. Until that rename, ``curated/`` is the previous
+version untouched; after it, the new one whole. A ``kill -9`` at any point leaves one or the other,
+and the next publish sweeps up what the killed one left behind.
+
+Why a symlink and not directory renames: renaming ``curated`` away and the new tree in is two steps,
+with a moment in between when ``curated/`` does not exist; a symlink swap is one step on every POSIX
+filesystem. Readers resolve the link once when they open the dataset, so a reader already scanning
+the previous version keeps reading it: the version just replaced is never pruned.
+
+No Prefect here: the flow wraps ``publish`` in a task (flows/stages.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import re
+import shutil
+from collections.abc import Callable, Iterator, Mapping, Set
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from extractors.datasets import Curated
+from flows import dictionary_doc
+from schemas.dictionary import Column, Dataset, datasets
+
+CURATED = "curated"
+VERSIONS = "curated.versions"
+KEEP_VERSIONS = 3  # the current tree and two predecessors: two bad nights can be undone
+PACKAGE_PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
+PARQUET_MEDIATYPE = "application/vnd.apache.parquet"
+
+_STAGING = ".staging-"
+_TRASH = ".trash-"
+_SWAP = ".curated-swap-"
+_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # ends up in file and directory names
+_YEAR_DIR = re.compile(r"^year=(\d{4})$")
+_REMOTE = re.compile(r"^(http|ftp)s?://")
+
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "string": pa.string(),
+    "int": pa.int64(),
+    "float": pa.float64(),
+    "bool": pa.bool_(),
+    "list_float": pa.list_(pa.float64()),
+}
+PACKAGE_TYPES = {"string": "string", "int": "integer", "float": "number", "bool": "boolean", "list_float": "array"}
+
+# Tests set this to stop the process at a chosen step (see tests/test_publish.py); None in production.
+_step_hook: Callable[[str], None] | None = None
+
+
+class PublishError(Exception):
+    """The curated data cannot be published as given; nothing in curated/ changed."""
+
+
+class RollbackError(PublishError):
+    """There is no previous version to go back to."""
+
+
+@dataclass
+class SourceInfo:
+    source_id: str
+    url: str
+    sha256: str
+    fetched_at: str
+    year: int | None
+    kind: str | None
+    pdf_path: str | None = None
+
+
+def _soetl_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("soetl")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+@dataclass
+class RunInfo:
+    run_id: str
+    started_at: str  # RFC 3339; also the datapackage's "created"
+    extractor_version: str
+    soetl_version: str = field(default_factory=_soetl_version)
+
+
+@dataclass
+class PublishResult:
+    version: str | None  # what curated/ holds now (None: nothing has ever been published)
+    previous: str | None  # what it held before; rollback() goes back to it
+    curated_path: Path
+    published: list[str] = field(default_factory=list)  # datasets with rows written by this run
+    # Datasets in `exclude`: the version their files were kept from, or None when there was none to keep
+    # (the dataset is then absent from curated/).
+    kept_previous: dict[str, str | None] = field(default_factory=dict)
+    carried: dict[str, list[str]] = field(default_factory=dict)  # dataset -> other sources' files kept as they were
+    rows: dict[str, int] = field(default_factory=dict)  # rows per dataset in the new tree
+    changed: bool = True
+
+    def __str__(self) -> str:
+        parts = [f"curated/ = {self.version} (previous: {self.previous or 'none'})"]
+        parts.append("published: " + (", ".join(self.published) or "nothing"))
+        if self.kept_previous:
+            kept = ", ".join(f"{d} ({v or 'none to keep, not published'})" for d, v in self.kept_previous.items())
+            parts.append("failed, previous version kept: " + kept)
+        return "; ".join(parts)
+
+
+@dataclass
+class _File:
+    dataset: str
+    year: int
+    source_id: str
+    relpath: str  # <dataset>/year=<YYYY>/<source_id>.parquet
+    carried_from: str | None = None  # the version it was hard-linked from
+
+
+def _step(name: str) -> None:
+    if _step_hook is not None:
+        _step_hook(name)
+
+
+# --- frames and Parquet ---------------------------------------------------------------------------
+
+
+def pandas_dtype(column: Column) -> str:
+    """The pandas dtype a column is written and read back as."""
+    if column.dtype == "int":
+        return "Int64" if column.nullable else "int64"
+    if column.dtype == "bool":
+        return "boolean" if column.nullable else "bool"
+    return {"string": "str", "float": "float64", "list_float": "object"}[column.dtype]
+
+
+def canonical_frame(frame: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
+    """``frame`` with the dictionary's columns, in its order, in the dtypes the Parquet files hold."""
+    names = [c.name for c in dataset.columns]
+    if sorted(frame.columns) != sorted(names):
+        missing, extra = set(names) - set(frame.columns), set(frame.columns) - set(names)
+        raise PublishError(f"{dataset.name}: columns differ from the dictionary (missing {missing}, extra {extra})")
+    out = frame[names].reset_index(drop=True).copy()
+    for column in dataset.columns:
+        series = out[column.name]
+        missing = series.isna()  # elementwise even for list cells: a list is never NA, a None is
+        if not column.nullable and missing.any():
+            raise PublishError(f"{dataset.name}.{column.name} has nulls, but the dictionary says it cannot")
+        if column.dtype == "list_float":
+            out[column.name] = [
+                None if gone else [float(x) for x in v] for v, gone in zip(series, missing, strict=True)
+            ]
+            continue
+        try:
+            out[column.name] = series.astype(pandas_dtype(column))
+        except (TypeError, ValueError) as exc:
+            raise PublishError(f"{dataset.name}.{column.name}: not {column.dtype}: {exc}") from None
+    return out
+
+
+def arrow_schema(dataset: Dataset, *, drop: Set[str] = frozenset()) -> pa.Schema:
+    """The dictionary's columns as Arrow fields, each carrying its description and unit."""
+    return pa.schema(
+        [
+            pa.field(
+                c.name,
+                ARROW_TYPES[c.dtype],
+                nullable=c.nullable,
+                # unit is always present ("" for none) so a reader can rely on the key.
+                metadata={"description": c.description, "unit": c.unit or ""},
+            )
+            for c in dataset.columns
+            if c.name not in drop
+        ]
+    )
+
+
+def _has_year(dataset: Dataset) -> bool:
+    return any(c.name == "year" for c in dataset.columns)
+
+
+def _write_parquet(path: Path, frame: pd.DataFrame, dataset: Dataset, meta: dict[str, str]) -> None:
+    # year lives only in the directory name: pyarrow (so pandas) refuses a dataset whose files hold the
+    # partition column too ("Unable to merge: Field year has incompatible types").
+    drop = {"year"} if _has_year(dataset) else set()
+    body = frame.drop(columns=sorted(drop))
+    table = pa.Table.from_pandas(body, schema=arrow_schema(dataset, drop=drop), preserve_index=False)
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), **{k: v.encode() for k, v in meta.items()}})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as fh:
+        pq.write_table(table, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+# --- the version tree -------------------------------------------------------------------------------
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(root: Path) -> None:
+    """Directory entries too: a renamed-in tree whose entries never reached the disk is not whole."""
+    for dirpath, _dirs, _files in os.walk(root, topdown=False):
+        _fsync_dir(Path(dirpath))
+
+
+def _write_text(path: Path, text: str) -> None:
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+@contextlib.contextmanager
+def _locked(versions: Path) -> Iterator[None]:
+    # flock, not a lock file's existence: the kernel drops it when the holder dies, even by kill -9.
+    with (versions / ".lock").open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _is_placeholder(path: Path) -> bool:
+    """A real curated/ directory holding only dotfiles (the repository's curated/.gitkeep)."""
+    return all(p.name.startswith(".") for p in path.iterdir())
+
+
+def _current(data_dir: Path) -> tuple[str | None, Path | None]:
+    """The version curated/ holds and the directory to carry files from (None, None before any publish)."""
+    link = data_dir / CURATED
+    versions = data_dir / VERSIONS
+    if link.is_symlink():
+        target = Path(os.readlink(link))
+        resolved = (link.parent / target).resolve()
+        if resolved.parent != versions.resolve():
+            raise PublishError(f"{link} points at {target}, which soetl does not manage; move it away first")
+        if not resolved.is_dir():  # cannot happen through publish; a hand-deleted version
+            return None, None
+        return resolved.name, resolved
+    if not link.exists():
+        return None, None
+    if not link.is_dir():
+        raise PublishError(f"{link} is a file, not a directory; move it away first")
+    if _is_placeholder(link):
+        return None, None
+    # A tree published before versioning (or copied in by hand): carry from it; it becomes a version.
+    return _legacy_id(link), link
+
+
+def _legacy_id(path: Path) -> str:
+    return "legacy-" + str(int(path.stat().st_mtime))
+
+
+def _package_of(root: Path | None) -> dict[str, Any]:
+    if root is None or not (root / "datapackage.json").is_file():
+        return {}
+    try:
+        return json.loads((root / "datapackage.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
+def _previous_of(versions: Path, version: str) -> str | None:
+    return _package_of(versions / version).get("soetl:previous_version")
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _point_curated_at(data_dir: Path, version: str, legacy: str | None = None) -> None:
+    """Make curated/ the given version in one atomic rename (the moment a publish becomes visible)."""
+    link = data_dir / CURATED
+    versions = data_dir / VERSIONS
+    swap = data_dir / f"{_SWAP}{version}"
+    with contextlib.suppress(FileNotFoundError):
+        swap.unlink()
+    # Relative, so the data directory can be moved or mounted elsewhere.
+    os.symlink(f"{VERSIONS}/{version}", swap)
+    _step("linked")
+    if link.is_dir() and not link.is_symlink():
+        # First publish over a real curated/ directory: rename(2) cannot put a symlink over a directory.
+        if not _exchange(swap, link):
+            # Not Linux: there is a moment without curated/ here, once, on the first publish.
+            aside = versions / (legacy or f"{_TRASH}placeholder")
+            os.rename(link, aside)
+            os.replace(swap, link)
+        _fsync_dir(data_dir)
+        _step("swapped")
+        _settle_swapped_out(data_dir, legacy)
+    else:
+        os.replace(swap, link)
+        _fsync_dir(data_dir)
+        _step("swapped")
+
+
+def _settle_swapped_out(data_dir: Path, legacy: str | None) -> None:
+    """After an exchange, the old real curated/ sits at the swap path: keep it as a version or drop it."""
+    versions = data_dir / VERSIONS
+    for swapped in data_dir.glob(f"{_SWAP}*"):
+        if swapped.is_symlink() or not swapped.is_dir():
+            continue
+        if legacy and not (versions / legacy).exists():
+            os.rename(swapped, versions / legacy)
+        else:
+            os.rename(swapped, versions / f"{_TRASH}{swapped.name}")
+            shutil.rmtree(versions / f"{_TRASH}{swapped.name}", ignore_errors=True)
+    _fsync_dir(versions)
+
+
+def _clean_stale(data_dir: Path) -> None:
+    """What a killed publish left: staging trees, half-deleted versions, unused swap links."""
+    versions = data_dir / VERSIONS
+    for path in versions.iterdir():
+        if path.name.startswith((_STAGING, _TRASH)):
+            shutil.rmtree(path, ignore_errors=True)
+    current, _root = _current(data_dir)
+    legacy = _previous_of(versions, current) if current else None
+    for path in data_dir.glob(f"{_SWAP}*"):
+        if path.is_symlink():
+            path.unlink()
+    _settle_swapped_out(data_dir, legacy)
+
+
+def _new_version_id(versions: Path, run_id: str) -> str:
+    if not _SAFE_ID.match(run_id):
+        raise PublishError(f"run id {run_id!r} cannot name a directory (letters, digits, _ . - only)")
+    version, n = run_id, 1
+    # A retried publish of the same run gets a fresh version rather than overwriting one readers may use.
+    while (versions / version).exists() or (versions / f"{_STAGING}{version}").exists():
+        n += 1
+        version = f"{run_id}.{n}"
+    return version
+
+
+def _prune(versions: Path, current: str, keep: int) -> None:
+    """Delete versions beyond the current one's chain of `keep` (renamed aside first, so never half there)."""
+    chain: list[str] = [current]
+    while len(chain) < keep and (prev := _previous_of(versions, chain[-1])) and (versions / prev).is_dir():
+        chain.append(prev)
+    for path in sorted(versions.iterdir()):
+        if path.is_dir() and not path.name.startswith(".") and path.name not in chain:
+            trash = versions / f"{_TRASH}{path.name}"
+            os.rename(path, trash)
+            _step(f"pruning {path.name}")
+            shutil.rmtree(trash, ignore_errors=True)
+
+
+def _previous_files(root: Path | None, dictionary: Mapping[str, Dataset]) -> list[_File]:
+    if root is None:
+        return []
+    files = []
+    for name in dictionary:
+        for year_dir in sorted((root / name).glob("year=*")):
+            m = _YEAR_DIR.match(year_dir.name)
+            if not m or not year_dir.is_dir():
+                continue
+            for path in sorted(year_dir.glob("*.parquet")):
+                files.append(_File(name, int(m.group(1)), path.stem, f"{name}/{year_dir.name}/{path.name}"))
+    return files
+
+
+# --- publish ----------------------------------------------------------------------------------------
+
+
+def _check_inputs(
+    curated: Mapping[str, Curated], sources: Mapping[str, SourceInfo], dictionary: Mapping[str, Dataset]
+) -> None:
+    for source_id, item in curated.items():
+        if not _SAFE_ID.match(source_id):
+            raise PublishError(f"source id {source_id!r} cannot name a file (letters, digits, _ . - only)")
+        if source_id not in sources:
+            raise PublishError(f"{source_id}: curated data given but no SourceInfo")
+        unknown = set(item.frames) - set(dictionary)
+        if unknown:
+            raise PublishError(f"{source_id}: datasets not in the dictionary: {', '.join(sorted(unknown))}")
+
+
+def _source_record(info: SourceInfo) -> dict[str, Any]:
+    record: dict[str, Any] = {"title": info.source_id}
+    if _REMOTE.match(info.url):
+        # A v2 source path is a URL or a path relative to datapackage.json; a catalog file path is neither.
+        record["path"] = info.url
+    record.update(
+        {"url": info.url, "sha256": info.sha256, "fetched_at": info.fetched_at, "kind": info.kind, "year": info.year}
+    )
+    return record
+
+
+def _partitions(frame: pd.DataFrame, dataset: Dataset, info: SourceInfo) -> list[tuple[int, pd.DataFrame]]:
+    if _has_year(dataset):
+        return [(int(year), part.reset_index(drop=True)) for year, part in frame.groupby("year", sort=True)]
+    if info.year is None:
+        raise PublishError(
+            f"{info.source_id}: no year known, so {dataset.name} cannot be partitioned (catalog: year =)"
+        )
+    return [(int(info.year), frame)]
+
+
+def _file_meta(dataset: Dataset, info: SourceInfo, run: RunInfo, year: int) -> dict[str, str]:
+    return {
+        "dataset": dataset.name,
+        "title": dataset.title,
+        "description": dataset.description,
+        "key": json.dumps(list(dataset.key)),
+        "year": str(year),
+        "source_id": info.source_id,
+        "source_sha256": info.sha256,
+        "source_url": info.url,
+        "run_id": run.run_id,
+        "run_started_at": run.started_at,
+        "extractor_version": run.extractor_version,
+    }
+
+
+def publish(
+    curated: Mapping[str, Curated],
+    sources: Mapping[str, SourceInfo],
+    data_dir: Path,
+    run: RunInfo,
+    exclude: Set[str] = frozenset(),
+    *,
+    keep: int = KEEP_VERSIONS,
+) -> PublishResult:
+    """Publish the curated frames of the given sources as a new version of curated/.
+
+    Datasets in ``exclude`` (failed validation) keep their previous files; the other datasets' files of
+    these sources are replaced; files of sources not given are carried over unchanged. Raises
+    PublishError, with curated/ untouched, when the frames do not fit the dictionary.
+    """
+    data_dir = Path(data_dir)
+    dictionary = datasets()
+    _check_inputs(curated, sources, dictionary)
+    keep = max(keep, 2)  # the version just replaced may still be open in a reader
+    versions = data_dir / VERSIONS
+    versions.mkdir(parents=True, exist_ok=True)
+    with _locked(versions):
+        _step("locked")
+        _clean_stale(data_dir)
+        previous, previous_root = _current(data_dir)
+        legacy = previous if previous_root is not None and previous_root == data_dir / CURATED else None
+        result = PublishResult(version=previous, previous=previous, curated_path=data_dir / CURATED)
+        version = _new_version_id(versions, run.run_id)
+        staging = versions / f"{_STAGING}{version}"
+        staging.mkdir()
+        try:
+            package = _stage(staging, curated, sources, run, exclude, version, previous, previous_root, result)
+        except BaseException:
+            # Nothing visible changed; leave no half tree behind either (a kill is swept by the next run).
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        if package is None:
+            shutil.rmtree(staging)
+            result.changed = False
+            return result
+        os.rename(staging, versions / version)
+        _fsync_dir(versions)
+        _step("staged")
+        _point_curated_at(data_dir, version, legacy)
+        result.version = version
+        result.rows = {r["name"]: sum(f["rows"] for f in r["soetl:files"]) for r in package["resources"]}
+        _prune(versions, version, keep)
+        _step("done")
+        return result
+
+
+def _stage(
+    staging: Path,
+    curated: Mapping[str, Curated],
+    sources: Mapping[str, SourceInfo],
+    run: RunInfo,
+    exclude: Set[str],
+    version: str,
+    previous: str | None,
+    previous_root: Path | None,
+    result: PublishResult,
+) -> dict[str, Any] | None:
+    """Write the whole new tree into ``staging`` and fsync it; its datapackage, or None if it is empty."""
+    dictionary = datasets()
+    tree: list[_File] = []
+    # Old files first: a dataset keeps the partitions of sources this run does not refresh.
+    for old in _previous_files(previous_root, dictionary):
+        if old.dataset in exclude or old.source_id not in curated:
+            assert previous_root is not None
+            target = staging / old.relpath
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _link_or_copy(previous_root / old.relpath, target)
+            tree.append(_File(old.dataset, old.year, old.source_id, old.relpath, carried_from=previous))
+            if old.dataset in exclude:
+                result.kept_previous[old.dataset] = previous
+            elif old.source_id not in result.carried.setdefault(old.dataset, []):
+                result.carried[old.dataset].append(old.source_id)
+    for name in sorted(exclude & set(dictionary)):
+        result.kept_previous.setdefault(name, None)
+    for name, dataset in dictionary.items():
+        if name in exclude:
+            continue
+        for source_id, item in curated.items():
+            frame = item.frames.get(name)
+            if frame is None or frame.empty:
+                continue
+            info = sources[source_id]
+            frame = canonical_frame(frame, dataset)
+            _check_provenance(frame, dataset, info)
+            for year, part in _partitions(frame, dataset, info):
+                relpath = f"{name}/year={year}/{source_id}.parquet"
+                _write_parquet(staging / relpath, part, dataset, _file_meta(dataset, info, run, year))
+                tree.append(_File(name, year, source_id, relpath))
+                _step(f"wrote {relpath}")
+            if name not in result.published:
+                result.published.append(name)
+    if not tree:
+        return None
+    old_sources = {s.get("title"): s for s in _package_of(previous_root).get("sources", []) if isinstance(s, dict)}
+    records = {**old_sources, **{sid: _source_record(sources[sid]) for sid in curated}}
+    package = _package(staging, tree, dictionary, run, version, previous, records, result)
+    _write_text(staging / "datapackage.json", json.dumps(package, ensure_ascii=False, indent=2) + "\n")
+    _step("wrote datapackage.json")
+    _write_text(staging / "README.md", _readme(package, dictionary))
+    _step("wrote README.md")
+    _fsync_tree(staging)
+    _step("synced")
+    return package
+
+
+def _link_or_copy(src: Path, dst: Path) -> None:
+    # A hard link costs no space and no time; files are never modified in place, so sharing is safe.
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+        with dst.open("rb") as fh:
+            os.fsync(fh.fileno())
+
+
+def _check_provenance(frame: pd.DataFrame, dataset: Dataset, info: SourceInfo) -> None:
+    # The file is named after the source; rows of another source in it would be misfiled for good.
+    ids = set(frame["source_id"].unique())
+    if ids != {info.source_id}:
+        raise PublishError(f"{dataset.name} of {info.source_id} holds rows of sources {sorted(map(str, ids))}")
+    shas = set(frame["source_sha256"].unique())
+    if shas != {info.sha256}:
+        raise PublishError(
+            f"{dataset.name} of {info.source_id} was extracted from {sorted(map(str, shas))}, "
+            f"but the source landed as {info.sha256}"
+        )
+
+
+# --- datapackage.json and README.md ----------------------------------------------------------------
+
+
+def package_field(column: Column) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": column.name, "type": PACKAGE_TYPES[column.dtype], "description": column.description}
+    if column.unit:
+        out["unit"] = column.unit
+    constraints: dict[str, Any] = {"required": not column.nullable}
+    if column.enum:
+        constraints["enum"] = list(column.enum)
+    if column.max is not None:
+        constraints["maximum"] = int(column.max) if column.dtype == "int" else float(column.max)
+    if column.dtype == "list_float":
+        constraints["jsonSchema"] = {"type": "array", "items": {"type": "number"}}
+    out["constraints"] = constraints
+    return out
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _package(
+    root: Path,
+    tree: list[_File],
+    dictionary: Mapping[str, Dataset],
+    run: RunInfo,
+    version: str,
+    previous: str | None,
+    source_records: Mapping[str, dict[str, Any]],
+    result: PublishResult,
+) -> dict[str, Any]:
+    resources = []
+    used_sources: dict[str, dict[str, Any]] = {}
+    for name, dataset in dictionary.items():
+        files = sorted((f for f in tree if f.dataset == name), key=lambda f: f.relpath)
+        if not files:
+            continue
+        entries = []
+        for f in files:
+            meta = pq.read_metadata(root / f.relpath)
+            file_meta = {k.decode(): v.decode() for k, v in (meta.metadata or {}).items() if k != b"pandas"}
+            entries.append(
+                {
+                    "path": f.relpath,
+                    "source_id": f.source_id,
+                    "year": f.year,
+                    "rows": meta.num_rows,
+                    "bytes": (root / f.relpath).stat().st_size,
+                    "hash": "sha256:" + _sha256(root / f.relpath),
+                    "run_id": file_meta.get("run_id"),
+                    "carried_from": f.carried_from,
+                }
+            )
+            record = source_records.get(f.source_id) or {"title": f.source_id, "sha256": file_meta.get("source_sha256")}
+            used_sources.setdefault(f.source_id, record)
+        resource_sources = [used_sources[s] for s in sorted({f.source_id for f in files})]
+        resource: dict[str, Any] = {
+            "name": name,
+            "type": "table",
+            "title": dataset.title,
+            "description": dataset.description,
+            "path": [f.relpath for f in files],
+            "format": "parquet",
+            "mediatype": PARQUET_MEDIATYPE,
+            "schema": {
+                "fields": [package_field(c) for c in dataset.columns],
+                "primaryKey": list(dataset.key),
+            },
+            "sources": resource_sources,
+            "soetl:partitioning": {
+                "flavor": "hive",
+                "field": "year",
+                "from": "column" if _has_year(dataset) else "source year",
+                "in_file": False,
+            },
+            "soetl:files": entries,
+        }
+        if name in result.kept_previous:
+            resource["soetl:kept_previous"] = result.kept_previous[name]
+        resources.append(resource)
+    return {
+        "$schema": PACKAGE_PROFILE,
+        "name": "soetl-curated",
+        "title": "China service-outsourcing statistics from MOFCOM reports (soetl curated datasets)",
+        "description": "Datasets extracted from the Ministry of Commerce's service-outsourcing PDF reports, "
+        "values as published. See README.md for the data dictionary.",
+        "version": version,
+        "created": run.started_at,
+        "keywords": ["service outsourcing", "服务外包", "MOFCOM", "China"],
+        "sources": [used_sources[s] for s in sorted(used_sources)],
+        "resources": resources,
+        "soetl:run": {
+            "run_id": run.run_id,
+            "started_at": run.started_at,
+            "extractor_version": run.extractor_version,
+            "soetl_version": run.soetl_version,
+            "published": sorted(result.published),
+            "kept_previous": result.kept_previous,
+        },
+        "soetl:previous_version": previous,
+    }
+
+
+def _readme(package: dict[str, Any], dictionary: Mapping[str, Dataset]) -> str:
+    run = package["soetl:run"]
+    lines = [
+        "# soetl curated datasets",
+        "",
+        f"Version `{package['version']}`, written by run `{run['run_id']}` (started {run['started_at']}, "
+        f"extractor {run['extractor_version']}). "
+        + (
+            f"Previous version: `{package['soetl:previous_version']}` (`soetl rollback` goes back to it)."
+            if package["soetl:previous_version"]
+            else "The first version published here."
+        ),
+        "",
+        "| dataset | rows | files | sources |",
+        "|---|---|---|---|",
+    ]
+    for resource in package["resources"]:
+        files = resource["soetl:files"]
+        sources = ", ".join(sorted({f["source_id"] for f in files}))
+        kept = " (previous version kept: failed validation)" if "soetl:kept_previous" in resource else ""
+        lines.append(f"| `{resource['name']}`{kept} | {sum(f['rows'] for f in files)} | {len(files)} | {sources} |")
+    lines += [
+        "",
+        "## Reading the data",
+        "",
+        dictionary_doc.examples_markdown(),
+        "## Data dictionary",
+        "",
+        dictionary_doc.dictionary_markdown(),
+    ]
+    return "\n".join(lines)
+
+
+# --- rollback ---------------------------------------------------------------------------------------
+
+
+def current_version(data_dir: Path) -> str | None:
+    """The version curated/ holds, or None when nothing has been published."""
+    return _current(Path(data_dir))[0]
+
+
+def rollback(data_dir: Path) -> str:
+    """Point curated/ back at the version before the current one; returns that version's id."""
+    data_dir = Path(data_dir)
+    link, versions = data_dir / CURATED, data_dir / VERSIONS
+    if not link.is_symlink() or not versions.is_dir():
+        raise RollbackError(f"nothing has been published in {data_dir} yet, so there is no version to roll back to")
+    with _locked(versions):
+        current, _root = _current(data_dir)
+        if current is None:
+            raise RollbackError(f"{link} points at a version that no longer exists; run `soetl run` to publish anew")
+        previous = _previous_of(versions, current)
+        if previous is None:
+            raise RollbackError(
+                f"{link} holds {current}, the first version published here: there is no previous version to restore"
+            )
+        if not (versions / previous).is_dir():
+            raise RollbackError(
+                f"{link} holds {current}; its previous version {previous} is no longer kept "
+                f"(only the last {KEEP_VERSIONS} are)"
+            )
+        _point_curated_at(data_dir, previous)
+    return previous
