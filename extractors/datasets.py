@@ -212,13 +212,29 @@ def _int(cell: Cell) -> int | None:
     return int(value) if value is not None else None
 
 
+def qualified_labels(columns: list[str]) -> list[str]:
+    """Column labels made unique the way a reader reads a flat header.
+
+    表8-1 prints 同比增长（%） twice: once after 全部执行金额, once after 离岸执行金额. A repeated label
+    is qualified by the nearest label to its left that is not repeated, its implicit group.
+    """
+    repeated = {c for c in columns if columns.count(c) > 1}
+    out, group = [], ""
+    for label in columns:
+        if label in repeated:
+            out.append(f"{group}/{label}" if group else label)
+        else:
+            group = label
+            out.append(label)
+    return out
+
+
 def _facts_and_tables(tables: Iterable[ExtractedTable]) -> tuple[_Builder, _Builder]:
     facts, generic = _Builder("facts"), _Builder("tables")
     for table in tables:
+        labels = qualified_labels(table.columns)
         for r, row in enumerate(table.rows):
-            row_label = next((c.text for c in row if c.text and c.value is None), "") or (
-                row[0].text if row else ""
-            )
+            row_label = next((c.text for c in row if c.text and c.value is None), "") or (row[0].text if row else "")
             for c, cell in enumerate(row):
                 base = {"table_id": table.table_id, "page": cell.page, "bbox": list(cell.bbox)}
                 generic.add(
@@ -239,7 +255,7 @@ def _facts_and_tables(tables: Iterable[ExtractedTable]) -> tuple[_Builder, _Buil
                         {
                             **base,
                             "row_label": row_label,
-                            "column_label": table.columns[c],
+                            "column_label": labels[c],
                             "value": cell.value,
                             "value_text": cell.text,
                             "unit": _unit(table.unit, table.columns[c]),
@@ -284,6 +300,7 @@ def curate(result: ExtractionResult, source_id: str) -> Curated:
             {},
         )
         for point in fig.points:
+            label = Cell(point.label_text or "", fig.page, point.bbox) if point.bbox else None
             series.add(
                 {
                     "figure_id": fig.figure_id,
@@ -293,7 +310,7 @@ def curate(result: ExtractionResult, source_id: str) -> Curated:
                     "unit": point.unit,
                     "value_origin": point.value_origin,
                 },
-                {},
+                {"value": (fig.figure_id, label)} if label else {},
             )
     builders += [figures, series]
     frames = {}

@@ -205,7 +205,7 @@ def run_once(catalog: Path | str | None = None, data_dir: Path | str | None = No
 
 def final_state(summary: RunSummary) -> Any:
     if summary.ok:
-        return Completed(message="all sources fetched, all datasets valid")
+        return Completed(message="all sources fetched, all datasets valid", data=summary)
     parts = []
     if summary.failed_sources:
         parts.append("failed sources: " + ", ".join(summary.failed_sources))
