@@ -1,6 +1,13 @@
 from __future__ import annotations
 
 import json
+import os
+import tempfile
+
+# Before anything imports Prefect: its home (database, results, caches) in a temporary directory, so
+# nothing leaks between runs or into ~/.prefect, and no analytics.
+os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="soetl-prefect-home-")
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 from pathlib import Path
 
 import pdfplumber

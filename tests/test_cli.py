@@ -47,3 +47,11 @@ def test_run_with_a_missing_catalog_says_so(tmp_path):
 def test_report_without_runs_says_what_to_do(tmp_path):
     result = runner.invoke(app, ["report", "--data-dir", str(tmp_path)])
     assert result.exit_code == 1 and "soetl run" in result.output
+
+
+def test_run_with_a_broken_url_in_the_catalog_says_so(tmp_path):
+    catalog = tmp_path / "catalog.toml"
+    catalog.write_text('[[source]]\nid = "x"\nurl = "https://"\n', encoding="utf-8")
+    result = runner.invoke(app, ["run", "--catalog", str(catalog), "--data-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "source #1 (x): url 'https://' has no host" in result.output
