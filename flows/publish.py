@@ -28,7 +28,6 @@ import contextlib
 import ctypes
 import errno
 import fcntl
-import hashlib
 import json
 import os
 import re
@@ -43,6 +42,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from extractors.datasets import Curated
+from extractors.pdfsource import sha256_of
 from flows import dictionary_doc
 from schemas.dictionary import Column, Dataset, datasets
 
@@ -607,14 +607,6 @@ def package_field(column: Column) -> dict[str, Any]:
     return out
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _package(
     root: Path,
     tree: list[_File],
@@ -642,7 +634,7 @@ def _package(
                     "year": f.year,
                     "rows": meta.num_rows,
                     "bytes": (root / f.relpath).stat().st_size,
-                    "hash": "sha256:" + _sha256(root / f.relpath),
+                    "hash": "sha256:" + sha256_of(root / f.relpath),
                     "run_id": file_meta.get("run_id"),
                     "carried_from": f.carried_from,
                 }

@@ -293,17 +293,22 @@ class JoinedSum(Check):
                     total = values.term(self.other, match, target)
                     if total is None or len(terms) != len(parts):
                         continue
-                    observed = sum(t.value for t in terms)
-                    tolerance = sum(t.half_unit for t in terms) + total.half_unit
-                    yield Instance(
-                        f"{_fmt_key(raw)} · {'+'.join(parts)} = {self.other}.{target}",
-                        observed,
-                        total.value,
-                        tolerance,
-                        [*(t.ref for t in terms), total.ref],
-                        abs(observed - total.value) <= tolerance,
-                        sensitivity=_sum_sensitivity(terms, total),
-                    )
+                    yield _sum_instance(f"{_fmt_key(raw)} · {'+'.join(parts)} = {self.other}.{target}", terms, total)
+
+
+def _sum_instance(label: str, terms: list[Term], total: Term) -> Instance:
+    """Parts against their printed total, within the parts' and the total's half-units."""
+    observed = sum(t.value for t in terms)
+    tolerance = sum(t.half_unit for t in terms) + total.half_unit
+    return Instance(
+        label,
+        observed,
+        total.value,
+        tolerance,
+        [*(t.ref for t in terms), total.ref],
+        abs(observed - total.value) <= tolerance,
+        sensitivity=_sum_sensitivity(terms, total),
+    )
 
 
 def _table_rows(values: SourceValues, dataset: str) -> Iterator[tuple[ExtractedTable, int, dict[str, Term]]]:
@@ -337,18 +342,8 @@ class RowSum(Check):
                 terms = [row[p] for p in self.parts if p in row]
                 if not terms:
                     continue
-                total = row[self.total]
-                observed = sum(t.value for t in terms)
-                tolerance = sum(t.half_unit for t in terms) + total.half_unit
-                yield Instance(
-                    f"{table.table_id} {values.row_name(table, r)} · {self.total}",
-                    observed,
-                    total.value,
-                    tolerance,
-                    [*(t.ref for t in terms), total.ref],
-                    abs(observed - total.value) <= tolerance,
-                    sensitivity=_sum_sensitivity(terms, total),
-                )
+                label = f"{table.table_id} {values.row_name(table, r)} · {self.total}"
+                yield _sum_instance(label, terms, row[self.total])
 
 
 # ---------------------------------------------------------------- shares
