@@ -99,9 +99,10 @@ def serve(
     data_dir: DataDir = None,
 ) -> None:
     """Serve the flow on a nightly schedule (needs a Prefect server: `prefect server start`)."""
+    from prefect import serve as prefect_serve
     from prefect.settings import PREFECT_API_URL
 
-    from flows.pipeline import nightly
+    from flows.pipeline import nightly_deployment
 
     if not PREFECT_API_URL.value():
         console.print(
@@ -110,12 +111,12 @@ def serve(
         )
         raise typer.Exit(2)
     data = _data_dir(data_dir)
-    nightly.serve(
-        name="soetl-nightly",
-        cron=cron,
-        timezone=timezone,
-        parameters={"catalog": str(_catalog_path(catalog, data)), "data_dir": str(data)},
-    )  # type: ignore[call-arg]
+    try:
+        deployment = nightly_deployment(cron, timezone, _catalog_path(catalog, data), data)
+    except ValueError as exc:  # a bad cron string or time zone
+        console.print(f"[red]cannot schedule:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+    prefect_serve(deployment)
 
 
 @app.command()

@@ -191,6 +191,24 @@ def _artifacts(summary: RunSummary) -> None:
         )
 
 
+def nightly_deployment(cron: str, timezone: str, catalog: Path, data_dir: Path) -> Any:
+    """The nightly flow as a deployment on a cron schedule in a time zone (02:00 Asia/Shanghai by default)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from prefect.schedules import Cron
+
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {timezone!r}; use an IANA name such as Asia/Shanghai") from None
+    return nightly.to_deployment(
+        name="soetl-nightly",
+        schedule=Cron(cron, timezone=timezone),
+        parameters={"catalog": str(catalog), "data_dir": str(data_dir)},
+        description="Pull, land, extract, validate and publish every catalog source.",
+    )
+
+
 def run_once(catalog: Path | str | None = None, data_dir: Path | str | None = None) -> tuple[RunSummary, bool]:
     """Run the flow and say whether it succeeded; the Prefect state is Failed when it did not."""
     state = nightly(catalog, data_dir, return_state=True)

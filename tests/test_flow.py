@@ -142,3 +142,21 @@ def test_a_failing_source_fails_the_run_but_not_the_others(samples_run, tmp_path
     gone = next(s for s in summary.sources if s["source"] == "gone")
     assert "no such file" in gone["error"] and gone["status"] == "fetch failed, no copy"
     assert "city_scores" in summary.published
+
+
+def test_the_nightly_deployment_runs_at_two_in_shanghai(tmp_path):
+    from flows.pipeline import nightly_deployment
+
+    deployment = nightly_deployment("0 2 * * *", "Asia/Shanghai", tmp_path / "catalog.toml", tmp_path)
+    (schedule,) = deployment.schedules
+    assert schedule.schedule.cron == "0 2 * * *" and schedule.schedule.timezone == "Asia/Shanghai"
+    assert deployment.parameters == {"catalog": str(tmp_path / "catalog.toml"), "data_dir": str(tmp_path)}
+
+
+@pytest.mark.parametrize(("cron", "zone", "message"), [("61 2 * * *", "Asia/Shanghai", "Invalid cron"),
+                                                       ("0 2 * * *", "Mars/Base", "unknown time zone")])  # fmt: skip
+def test_a_bad_schedule_is_refused_with_a_reason(tmp_path, cron, zone, message):
+    from flows.pipeline import nightly_deployment
+
+    with pytest.raises(ValueError, match=message):
+        nightly_deployment(cron, zone, tmp_path / "catalog.toml", tmp_path)
