@@ -9,20 +9,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from extractors.figures import (
-    Drawing,
-    Shape,
-    Word,
-    caption_sides,
-    check_against_geometry,
-    document_layout,
-    extract_figures,
-    find_legend,
-    locate_region,
-    read_cartesian,
-    read_vector_chart,
-    side_vote,
-)
+from extractors.chart_drawing import Drawing, Shape, Word
+from extractors.chart_geometry import check_against_geometry
+from extractors.chart_legend import find_legend
+from extractors.chart_reading import read_cartesian, read_vector_chart
+from extractors.figure_regions import caption_sides, document_layout, locate_region, side_vote
+from extractors.figures import extract_figures
 from extractors.layout import TextLine, page_lines
 from extractors.model import FigureRecord
 
