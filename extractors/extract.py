@@ -6,13 +6,16 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+import pdfplumber
 import playa.exceptions
 from pdfminer.pdfexceptions import PDFException
 from pdfplumber.utils.exceptions import PdfminerException
 
+from extractors.content import PageContent, page_content
 from extractors.errors import ExtractionError, NoTablesFound, NoTextLayer, TruncatedPDF
 from extractors.layout import TextLine, page_lines
 from extractors.model import ExtractionResult, PageProblem
+from extractors.normalize import normalize
 from extractors.pdfsource import describe, open_pdf, unwrap
 from extractors.spec import ReportSpec, detect_kind, load_specs
 from extractors.tables import extract_tables
@@ -21,6 +24,19 @@ log = logging.getLogger(__name__)
 
 # Bump when a change alters what extraction yields: cached extractions are keyed on it.
 EXTRACTOR_VERSION = "0.1.0"
+
+
+class ContentCache:
+    """Each page's words and rules, read once and only for the pages that need them."""
+
+    def __init__(self, pdf: pdfplumber.PDF) -> None:
+        self.pdf = pdf
+        self.pages: dict[int, PageContent] = {}
+
+    def __call__(self, page: int) -> PageContent:
+        if page not in self.pages:
+            self.pages[page] = page_content(self.pdf.pages[page - 1])
+        return self.pages[page]
 
 
 class UnknownReportKind(ExtractionError):
@@ -74,8 +90,9 @@ def extract_pdf(
             problems=problems,
             extractor_version=EXTRACTOR_VERSION,
         )
+        contents = ContentCache(pdf)
         try:
-            result.tables = extract_tables(path, pdf, lines_by_page, spec, source.sha256)
+            result.tables = extract_tables(path, pdf, lines_by_page, spec, source.sha256, contents)
         except (PdfminerException, PDFException, playa.exceptions.PDFException) as exc:
             raise TruncatedPDF(path, f"damaged content ({describe(unwrap(exc))})") from None
         result.problems.extend(_missing_tables(path, spec, result))
@@ -90,7 +107,7 @@ def extract_pdf(
 
 def _missing_tables(path: Path, spec: ReportSpec, result: ExtractionResult) -> list[PageProblem]:
     """Spec entries no extracted table matched: silent damage or a changed report, worth a look."""
-    found = {t.caption for t in result.tables if t.dataset}
+    found = {normalize(t.caption) for t in result.tables if t.dataset}
     problems = []
     for table_spec in spec.tables:
         if not any(table_spec.title.search(caption) for caption in found):

@@ -13,6 +13,8 @@ class Cell:
     text: str  # as printed, CJK spacing removed
     page: int
     bbox: BBox
+    row_span: int = 1  # a cell spanning rows or columns; the slots it covers hold empty cells
+    col_span: int = 1
 
     @property
     def value(self) -> float | None:
@@ -30,8 +32,17 @@ class Provenance:
     source_path: str
     pages: list[int]
     bboxes: list[BBox]  # the table's region on each page
-    parser: str  # "camelot-lattice", "camelot-stream", …
+    parser: str  # "soetl-lattice" (cells drawn by rules) or "soetl-alignment" (columns from the text)
     settings: dict[str, Any]
+
+
+@dataclass
+class HeaderCell:
+    row: int
+    col: int
+    row_span: int
+    col_span: int
+    text: str
 
 
 @dataclass
@@ -48,6 +59,8 @@ class ExtractedTable:
     dataset: str | None = None  # the curated dataset a spec maps this table to
     canonical: list[str | None] = field(default_factory=list)  # canonical column name per column
     attributes: dict[str, Any] = field(default_factory=dict)  # from the caption and spec: year, region …
+    header_rows: int = 0  # header rows as printed (a two-level header has two)
+    header_cells: list[HeaderCell] = field(default_factory=list)  # the header with its spans
 
     def texts(self) -> list[list[str]]:
         return [[c.text for c in row] for row in self.rows]

@@ -1,8 +1,10 @@
 """Report specs: the data that says how a kind of report is read (extractors/specs/*.toml).
 
 A spec names the report kind, how to recognise it, how its captions look, and for each table it knows:
-the title pattern (matched by words, not by table number), the curated dataset, and an ordered list of
-(header pattern, canonical column). A new edition with the same tables needs no code change.
+the title pattern (matched by words, not by table number), the curated dataset, and the columns: each
+a canonical name with the labels publishers print for it (synonyms) or a pattern. Patterns and labels
+are matched against normalised text (``extractors.normalize``): write them with ASCII brackets, colons
+and digits. A new edition, or another publisher's typesetting of the same tables, needs no code change.
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from extractors.normalize import label_key, normalize
+
 SPEC_DIR = Path(__file__).resolve().parent / "specs"
+FUZZY_THRESHOLD = 0.8  # a header matching no label exactly is mapped by similarity only above this
 
 
 class SpecError(ValueError):
@@ -21,14 +26,30 @@ class SpecError(ValueError):
 
 
 @dataclass(frozen=True)
+class ColumnSpec:
+    name: str  # canonical column; may hold {group} fields a pattern captures (ito_execution_usd_100m@{year})
+    labels: tuple[str, ...] = ()  # label keys (normalised, no spaces); a flattened label or its last level
+    pattern: re.Pattern[str] | None = None
+    optional: bool = False
+
+    @property
+    def repeatable(self) -> bool:
+        return "{" in self.name
+
+
+@dataclass(frozen=True)
 class TableSpec:
     dataset: str
     title: re.Pattern[str]
-    columns: list[tuple[re.Pattern[str], str]]
-    optional: frozenset[str] = frozenset()
+    columns: list[ColumnSpec]
     attributes: dict[str, Any] = field(default_factory=dict)
     total_rows: re.Pattern[str] | None = None
     summary_rows: re.Pattern[str] | None = None
+    fuzzy_threshold: float = FUZZY_THRESHOLD
+
+    @property
+    def required(self) -> list[str]:
+        return [c.name for c in self.columns if not c.optional]
 
 
 @dataclass(frozen=True)
@@ -44,17 +65,21 @@ class ReportSpec:
     table_id: str
     tables: list[TableSpec]
     path: Path
+    auto_detect: bool = True  # False: used only when named (kind=...), never detected from the text
+    continued: re.Pattern[str] | None = None  # 续表: a table continued on this page
 
     def match_table(self, title: str) -> tuple[TableSpec, dict[str, str]] | None:
-        """The first table spec whose title pattern occurs in ``title``, with the captured groups."""
+        """The first table spec whose title pattern occurs in ``title`` (normalised), with its groups."""
+        key = normalize(title)
         for spec in self.tables:
-            m = spec.title.search(title)
+            m = spec.title.search(key)
             if m:
                 return spec, {k: v for k, v in m.groupdict().items() if v is not None}
         return None
 
     def is_end(self, text: str) -> bool:
-        return any(p.search(text) for p in self.end)
+        key = normalize(text)
+        return any(p.search(key) for p in self.end)
 
 
 def _compile(path: Path, where: str, pattern: str) -> re.Pattern[str]:
@@ -62,6 +87,32 @@ def _compile(path: Path, where: str, pattern: str) -> re.Pattern[str]:
         return re.compile(pattern)
     except re.error as exc:
         raise SpecError(f"{path}: {where}: bad pattern {pattern!r}: {exc}") from None
+
+
+def _column(path: Path, where: str, entry: Any) -> ColumnSpec:
+    if isinstance(entry, list):  # [pattern, name]: the short form
+        pattern, name = entry
+        return ColumnSpec(name=name, pattern=_compile(path, where, pattern))
+    if not isinstance(entry, dict) or "name" not in entry:
+        raise SpecError(f"{path}: {where}: a column is [pattern, name] or {{ name = ..., labels = [...] }}")
+    labels = tuple(label_key(x) for x in entry.get("labels", []))
+    pattern = _compile(path, where, entry["pattern"]) if "pattern" in entry else None
+    if not labels and pattern is None:
+        raise SpecError(f"{path}: {where}: column {entry['name']!r} needs labels or a pattern")
+    return ColumnSpec(entry["name"], labels, pattern, bool(entry.get("optional", False)))
+
+
+def _expand(path: Path, where: str, columns: list[Any], sets: dict[str, Any]) -> list[Any]:
+    """Columns with ``{ include = "set" }`` entries replaced by that column set's columns."""
+    out = []
+    for c in columns:
+        if isinstance(c, dict) and "include" in c:
+            if c["include"] not in sets:
+                raise SpecError(f"{path}: {where}: no column set {c['include']!r}")
+            out += _expand(path, where, sets[c["include"]]["columns"], sets)
+        else:
+            out.append(c)
+    return out
 
 
 def load_spec(path: Path) -> ReportSpec:
@@ -76,24 +127,32 @@ def load_spec(path: Path) -> ReportSpec:
         for k, entry in enumerate(data.get("table", [])):
             where = f"table[{k}] ({entry.get('dataset')})"
             source = column_sets[entry["column_set"]] if "column_set" in entry else entry
-            columns = [(_compile(path, where, pat), name) for pat, name in source["columns"]]
+            optional = set(source.get("optional", []))
+            columns = []
+            for c in _expand(path, where, source["columns"], column_sets):
+                col = _column(path, where, c)
+                if col.name in optional:
+                    col = ColumnSpec(col.name, col.labels, col.pattern, True)
+                columns.append(col)
             tables.append(
                 TableSpec(
                     dataset=entry["dataset"],
                     title=_compile(path, where, entry["title"]),
                     columns=columns,
-                    optional=frozenset(source.get("optional", [])),
                     attributes=dict(entry.get("attributes", {})),
                     total_rows=_compile(path, where, entry["total_rows"]) if "total_rows" in entry else None,
                     summary_rows=(
                         _compile(path, where, entry["summary_rows"]) if "summary_rows" in entry else None
                     ),
+                    fuzzy_threshold=float(entry.get("fuzzy_threshold", FUZZY_THRESHOLD)),
                 )
             )
+        auto_detect = bool(data.get("auto_detect", True))
         return ReportSpec(
             kind=data["kind"],
             title=data["title"],
-            detect=_compile(path, "detect", data["detect"]),
+            # A spec never detected needs no detect pattern; one that never matches stands in.
+            detect=_compile(path, "detect", data["detect"] if auto_detect else data.get("detect", r"(?!)")),
             table_caption=_compile(path, "captions.table", caps["table"]),
             figure_caption=_compile(path, "captions.figure", caps["figure"]) if "figure" in caps else None,
             section=_compile(path, "captions.section", caps["section"]) if "section" in caps else None,
@@ -102,6 +161,8 @@ def load_spec(path: Path) -> ReportSpec:
             table_id=caps["table_id"],
             tables=tables,
             path=path,
+            auto_detect=auto_detect,
+            continued=_compile(path, "captions.continued", caps["continued"]) if "continued" in caps else None,
         )
     except KeyError as exc:
         raise SpecError(f"{path}: missing key {exc}") from None
@@ -116,9 +177,11 @@ def load_specs(directory: Path = SPEC_DIR) -> dict[str, ReportSpec]:
 
 
 def detect_kind(text: str, specs: dict[str, ReportSpec]) -> tuple[ReportSpec, int | None] | None:
-    """Which spec's title pattern the text (the first pages, spaces removed) shows, and the year in it."""
-    squeezed = re.sub(r"\s+", "", text)
+    """Which spec's title pattern the text (the first pages, normalised, spaces removed) shows, and its year."""
+    squeezed = re.sub(r"\s+", "", normalize(text))
     for spec in specs.values():
+        if not spec.auto_detect:
+            continue
         m = spec.detect.search(squeezed)
         if m:
             year = m.groupdict().get("year")

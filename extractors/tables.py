@@ -1,36 +1,36 @@
-"""Tables: found by their captions, read by camelot, cleaned into one labelled grid with provenance.
+"""Tables: found by their captions (and, without one, by their rules and alignment), read by the
+structure layer, cleaned into one labelled grid with provenance, and mapped to a spec where one applies.
 
-A caption's region runs from under its caption (and 金额单位 line) to the first end line (数据来源, 注)
-or the next caption; a region that reaches the page's foot continues at the top of the next page.
-Regions with drawn column rules are read with camelot lattice (vector engine, combined as fallback);
-the others (three-line and unruled tables) with camelot stream (network as fallback).
+A caption's region runs from under its caption (and unit line) to the first end line (数据来源, 注) or
+the next caption; a region that reaches the page's foot continues at the top of the next page, under
+the running header and any 续表 line. Each piece is read by ``structure.read_table``; a continuation keeps
+its first page's columns. Tables no caption names are found by ``detect`` in the rest of each page.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import camelot
 import pdfplumber
 
+from extractors.content import PageContent
+from extractors.detect import find_tables, table_extent
+from extractors.grid import TableGrid
 from extractors.layout import BBox, TextLine, clean_text
-from extractors.model import Cell, ExtractedTable, Provenance
-from extractors.numbers import parse_number
-from extractors.spec import ReportSpec, TableSpec
+from extractors.mapping import map_columns
+from extractors.model import Cell, ExtractedTable, HeaderCell, Provenance
+from extractors.normalize import UNIT_TAIL, label_key, normalize
+from extractors.rows import is_data
+from extractors.spec import ReportSpec
+from extractors.structure import read_table
 
 log = logging.getLogger(__name__)
 
-LATTICE = {"flavor": "lattice", "engine": "vector", "split_text": True}
-LATTICE_FALLBACK = {"flavor": "lattice", "engine": "combined", "split_text": True}
-STREAM = {"flavor": "stream", "split_text": True}
-STREAM_FALLBACK = {"flavor": "network", "split_text": True}
-# A region with at least this many distinct column rules inside is a ruled grid.
-MIN_VERTICAL_RULES = 3
+Contents = Callable[[int], PageContent]
 
 
 @dataclass
@@ -38,6 +38,7 @@ class Caption:
     table_id: str
     title: str
     line: TextLine
+    unit: str | None = None
 
 
 @dataclass
@@ -55,16 +56,15 @@ class Region:
     notes: list[str] = field(default_factory=list)
 
 
-@dataclass
-class Grid:
-    """What camelot read for one piece: cleaned cell texts and their boxes, top-left origin."""
-
-    texts: list[list[str]]
-    boxes: list[list[BBox]]
-    left_open: list[list[bool]]  # the cell has no rule on its left: a horizontal span continues into it
-    page: int
-    parser: str
-    settings: dict[str, Any]
+def _caption_unit(title: str) -> tuple[str, str | None]:
+    """A caption that carries its unit in brackets: ``…数据统计（单位：亿美元）``."""
+    key = normalize(title)
+    m = UNIT_TAIL.search(key)
+    if m and "单位" in m.group(0):
+        unit = re.sub(r"^.*单位\s*[:：]?\s*", "", m.group("unit")) or m.group("unit")
+        cut = len(title) - len(key[m.start() :])
+        return title[:cut].rstrip() if 0 < cut <= len(title) else title, unit
+    return title, None
 
 
 def find_captions(lines_by_page: dict[int, list[TextLine]], spec: ReportSpec) -> list[Caption]:
@@ -72,10 +72,11 @@ def find_captions(lines_by_page: dict[int, list[TextLine]], spec: ReportSpec) ->
     section, ordinal = "", 0
     for page in sorted(lines_by_page):
         for line in lines_by_page[page]:
-            if spec.section and (m := spec.section.match(line.text)):
+            key = normalize(line.text)
+            if spec.section and (m := spec.section.match(key)):
                 section, ordinal = m.group("number"), 0
                 continue
-            m = spec.table_caption.match(line.text)
+            m = spec.table_caption.match(key)
             if not m:
                 continue
             ordinal += 1
@@ -83,15 +84,34 @@ def find_captions(lines_by_page: dict[int, list[TextLine]], spec: ReportSpec) ->
             table_id = spec.table_id.format(
                 number=groups.get("number") or "", section=section, ordinal=ordinal, page=page
             )
-            captions.append(Caption(table_id, clean_text(groups["title"]), line))
+            title, unit = _caption_unit(_printed_title(line.text, groups["title"]))
+            captions.append(Caption(table_id, title, line, unit))
     return captions
 
 
+def _printed_title(printed: str, normalised_title: str) -> str:
+    """The title as printed: the caption line from where its normalised title starts (spaces aside)."""
+    text = clean_text(printed)
+    squeeze = re.compile(r"\s+")
+    target = squeeze.sub("", normalised_title)
+    offset = squeeze.sub("", normalize(text)).rfind(target) if target else -1
+    if offset <= 0:
+        return text
+    seen = 0
+    for k, ch in enumerate(text):
+        if seen >= offset and not ch.isspace():
+            return text[k:]
+        if not ch.isspace():
+            seen += len(normalize(ch)) or 1
+    return text
+
+
 def _is_caption(text: str, spec: ReportSpec) -> bool:
+    key = normalize(text)
     return bool(
-        spec.table_caption.match(text)
-        or (spec.figure_caption and spec.figure_caption.match(text))
-        or (spec.section and spec.section.match(text))
+        spec.table_caption.match(key)
+        or (spec.figure_caption and spec.figure_caption.match(key))
+        or (spec.section and spec.section.match(key))
     )
 
 
@@ -117,22 +137,17 @@ def find_regions(
     for caption in captions:
         page_no = caption.line.page
         page = pdf.pages[page_no - 1]
-        region = Region(caption, [])
+        region = Region(caption, [], unit=caption.unit)
         top = caption.line.bottom
         lines = [ln for ln in lines_by_page[page_no] if ln.top >= caption.line.bottom - 0.5]
         lines = [ln for ln in lines if ln is not caption.line]
-        if spec.unit and lines and (m := spec.unit.match(lines[0].text)):
+        if spec.unit and lines and (m := spec.unit.match(normalize(lines[0].text))):
             region.unit = m.group("unit")
             top = lines[0].bottom
         while True:
             bottom, ended = _scan_region(lines, top, region, spec)
             if bottom is None:
                 bottom = _body_bottom(lines_by_page[page_no], float(page.height))
-                # No end line on this page: a ruled grid that stops before the text below it ends here.
-                grid_end = _grid_end(page, lines_by_page[page_no], top, bottom)
-                if grid_end is not None:
-                    bottom, ended = grid_end, True
-            # Full width: a table may be wider than the text around it, and camelot finds it inside.
             region.pieces.append(Piece(page_no, (0.0, top, float(page.width), bottom)))
             if ended or page_no >= len(pdf.pages):
                 break
@@ -142,19 +157,32 @@ def find_regions(
             lines = lines_by_page.get(page_no, [])
             top = _body_top(lines, page.height)
             lines = [ln for ln in lines if ln.top >= top]
+            top = _skip_continuation(lines, top, caption, spec)
+            lines = [ln for ln in lines if ln.top >= top]
         regions.append(region)
     return regions
 
 
-def _scan_region(
-    lines: list[TextLine], top: float, region: Region, spec: ReportSpec
-) -> tuple[float | None, bool]:
-    """Walk the lines under ``top``: pick up the unit line, stop at an end line or the next caption."""
+def _skip_continuation(lines: list[TextLine], top: float, caption: Caption, spec: ReportSpec) -> float:
+    """Past a 续表 line, a repeated caption and a repeated unit line at the top of a continued piece."""
+    title = normalize(caption.title)
+    for line in lines[:3]:
+        key = normalize(line.text)
+        repeated = title and title in key and not spec.table_caption.match(key)
+        if (spec.continued and spec.continued.match(key)) or repeated or (spec.unit and spec.unit.match(key)):
+            top = line.bottom + 0.5
+            continue
+        break
+    return top
+
+
+def _scan_region(lines: list[TextLine], top: float, region: Region, spec: ReportSpec) -> tuple[float | None, bool]:
+    """Walk the lines under ``top``: stop at an end line or the next caption."""
     for k, line in enumerate(lines):
         if line.top < top - 0.5:
             continue
         if spec.is_end(line.text):
-            if line.text.startswith("数据来源"):
+            if re.match(r"^(?:数据来源|资料来源|来源)", normalize(line.text)):
                 region.source_note = line.text
             else:
                 region.notes.append(_paragraph(lines, k, spec))
@@ -174,169 +202,61 @@ def _paragraph(lines: list[TextLine], k: int, spec: ReportSpec) -> str:
     return text
 
 
-def _grid_end(page: pdfplumber.page.Page, lines: list[TextLine], top: float, bottom: float) -> float | None:
-    """The foot of the first ruled grid under ``top``, if text follows it before ``bottom``."""
-    crop = page.crop((0, top, float(page.width), bottom), strict=False)
-    grids = crop.find_tables({"vertical_strategy": "lines", "horizontal_strategy": "lines"})
-    if not grids:
-        return None
-    grid_bottom = min(grids, key=lambda t: t.bbox[1]).bbox[3]
-    after = [ln for ln in lines if grid_bottom + 1 < ln.top < bottom]
-    return grid_bottom + 1 if after else None
+def _same_table(first: TableGrid, grid: TableGrid) -> bool:
+    """A piece on the next page continues the table when it has data rows and a like number of columns."""
+    body = grid.matrix()[grid.header_rows :]
+    return bool(body) and any(is_data(row) for row in body) and abs(grid.n_cols - first.n_cols) <= 1
 
 
-def _column_rules(edges: list[dict[str, Any]]) -> int:
-    """How many distinct column rules: a frame's two sides (a box round a header) are not a grid."""
-    return len({round(e["x0"]) for e in edges if e["orientation"] == "v" and e["height"] > 6})
+def read_region(region: Region, contents: Contents) -> list[TableGrid]:
+    grids: list[TableGrid] = []
+    for k, piece in enumerate(region.pieces):
+        content = contents(piece.page)
+        bbox = table_extent(
+            content, piece.bbox, ended=k + 1 < len(region.pieces) or bool(region.source_note or region.notes)
+        )
+        if bbox is None:
+            break
+        if k == 0:
+            grid = read_table(content, bbox)
+        else:
+            # A continuation keeps the first page's columns, even where one column is empty on this page.
+            grid = read_table(content, bbox, columns=grids[0].col_edges)
+            if grid is not None and grid.header_rows == 0 and _repeats_header(grid, grids[0]):
+                grid.header_rows = min(grids[0].header_rows, grid.n_rows)
+        if grid is None or grid.n_cols < 2:
+            break
+        if k > 0 and not _same_table(grids[0], grid):
+            break  # what follows on the next page is not this table
+        piece.bbox = grid.bbox
+        grids.append(grid)
+    return grids
 
 
-def _ruled(page: pdfplumber.page.Page, bbox: BBox) -> bool:
-    return _column_rules(page.crop(bbox, strict=False).edges) >= MIN_VERTICAL_RULES
+def _repeats_header(grid: TableGrid, first: TableGrid) -> bool:
+    head = {label_key(t) for row in first.matrix()[: first.header_rows] for t in row if t}
+    top = [label_key(t) for t in grid.matrix()[0] if t] if grid.n_rows else []
+    return bool(top) and sum(t in head for t in top) * 2 >= len(top)
 
 
-def _camelot(path: Path, page: int, bbox: BBox, height: float, settings: dict[str, Any]) -> list[Any]:
-    x0, top, x1, bottom = bbox
-    # camelot's areas are "x1,y1,x2,y2" from the top-left corner in PDF space (origin bottom-left).
-    area = f"{x0:.1f},{height - top:.1f},{x1:.1f},{height - bottom:.1f}"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # camelot warns on every empty area; we report what matters
-        try:
-            tables = camelot.read_pdf(str(path), pages=str(page), table_areas=[area], **settings)
-        except (TypeError, ValueError, IndexError) as exc:
-            # camelot 2.0 fails inside stream/network on an area with no text lines.
-            log.debug("%s page %d: camelot %s found nothing in %s: %s", path, page, settings, area, exc)
-            return []
-    return list(tables)
-
-
-def read_grid(path: Path, pdf: pdfplumber.PDF, piece: Piece) -> Grid | None:
-    page = pdf.pages[piece.page - 1]
-    plans = [LATTICE, LATTICE_FALLBACK] if _ruled(page, piece.bbox) else [STREAM, STREAM_FALLBACK]
-    for settings in plans:
-        tables = _camelot(path, piece.page, piece.bbox, float(page.height), settings)
-        tables = [t for t in tables if t.shape[0] >= 1 and t.shape[1] >= 2]
-        if tables:
-            return _to_grid(
-                max(tables, key=lambda t: t.shape[0] * t.shape[1]), piece.page, float(page.height), settings
-            )
-    return None
-
-
-def _to_grid(table: Any, page: int, height: float, settings: dict[str, Any]) -> Grid:
-    texts = [[clean_text(cell.text) for cell in row] for row in table.cells]
-    boxes = [[(c.x1, height - c.y2, c.x2, height - c.y1) for c in row] for row in table.cells]
-    lattice = settings["flavor"] == "lattice"
-    left_open = [[lattice and not c.left and k > 0 for k, c in enumerate(row)] for row in table.cells]
-    grid = Grid(texts, boxes, left_open, page, f"camelot-{settings['flavor']}", dict(settings))
-    _drop_empty(grid)
-    return grid
-
-
-def _drop_empty(grid: Grid) -> None:
-    keep_rows = [r for r, row in enumerate(grid.texts) if any(row)]
-    keep_cols = [
-        c for c in range(len(grid.texts[0]) if grid.texts else 0) if any(row[c] for row in grid.texts)
-    ]
-    for name in ("texts", "boxes", "left_open"):
-        rows = getattr(grid, name)
-        setattr(grid, name, [[rows[r][c] for c in keep_cols] for r in keep_rows])
-
-
-def _is_number(text: str) -> bool:
-    try:
-        return parse_number(text) is not None
-    except ValueError:
-        return False
-
-
-def _body_start(texts: list[list[str]]) -> int:
-    """The first row that reads as data: most of its filled cells are numbers."""
-    for r, row in enumerate(texts):
-        filled = [t for t in row if t]
-        if filled and sum(_is_number(t) for t in filled) * 2 >= len(filled):
-            return r
-    return len(texts)
-
-
-def flatten_header(grid: Grid, rows: int) -> list[str]:
-    """One label per column.
-
-    In a ruled grid each header row is a level (基础评价 over 基础评价得分), joined with '/'; a label
-    spanning columns is carried into the cells its span covers. In an unruled grid the header rows
-    are one label wrapped over lines (全部执行金 / 额), joined without a separator.
-    """
-    n = len(grid.texts[0]) if grid.texts else 0
-    levels: list[list[str]] = []
-    for r in range(rows):
-        row = list(grid.texts[r])
-        for c in range(1, n):
-            if not row[c] and grid.left_open[r][c]:
-                row[c] = row[c - 1]
-        levels.append(row)
-    lattice = grid.parser == "camelot-lattice"
-    columns = []
-    for c in range(n):
-        parts: list[str] = []
-        for row in levels:
-            if row[c] and (not parts or parts[-1] != row[c]):
-                parts.append(row[c])
-        columns.append("/".join(parts) if lattice else "".join(parts))
-    return columns
-
-
-def map_columns(columns: list[str], spec: TableSpec) -> tuple[list[str | None], list[str]]:
-    """Canonical name per column, matching spec patterns in order; returns (names, problems)."""
-    used: set[int] = set()
-    names: list[str | None] = []
-    for label in columns:
-        name = None
-        for k, (pattern, canonical) in enumerate(spec.columns):
-            repeatable = "{" in canonical
-            if k in used and not repeatable:
-                continue
-            m = pattern.search(label)
-            if m:
-                name = canonical.format(**m.groupdict())
-                used.add(k)
-                break
-        names.append(name)
-    problems = [
-        f"column {label!r} matches nothing in the spec"
-        for label, n in zip(columns, names, strict=True)
-        if n is None
-    ]
-    for k, (_, canonical) in enumerate(spec.columns):
-        if k not in used and canonical not in spec.optional:
-            problems.append(f"no column for {canonical!r}")
-    return names, problems
-
-
-def _cells(grid: Grid, start: int) -> list[list[Cell]]:
-    return [
-        [Cell(text, grid.page, box) for text, box in zip(row, boxes, strict=True)]
-        for row, boxes in zip(grid.texts[start:], grid.boxes[start:], strict=True)
-    ]
+def _cells(grid: TableGrid) -> list[list[Cell]]:
+    return [[Cell(c.text, grid.page, c.bbox, c.row_span, c.col_span) for c in row] for row in grid.body()]
 
 
 def build_table(
-    region: Region, grids: list[Grid], spec: ReportSpec, source_sha: str, path: Path
+    region: Region, grids: list[TableGrid], spec: ReportSpec, source_sha: str, path: Path
 ) -> ExtractedTable:
     first = grids[0]
-    start = _body_start(first.texts)
-    columns = flatten_header(first, start)
-    header = [list(r) for r in first.texts[:start]]
-    rows = _cells(first, start)
+    columns = first.header_labels()
+    header = [list(r) for r in first.matrix()[: first.header_rows]]
+    header_cells = [
+        HeaderCell(c.row, c.col, c.row_span, c.col_span, c.text) for c in first.cells if c.row < first.header_rows
+    ]
+    rows = _cells(first)
     for grid in grids[1:]:
-        if len(grid.texts[0]) != len(columns):
-            log.warning(
-                "%s: piece on page %d has %d columns, expected %d",
-                path,
-                grid.page,
-                len(grid.texts[0]),
-                len(columns),
-            )
-        # A continuation may repeat the header; its body starts at its first data row.
-        rows.extend(_cells(grid, _body_start(grid.texts)))
+        if grid.n_cols != first.n_cols:
+            log.warning("%s: piece on page %d has %d columns, expected %d", path, grid.page, grid.n_cols, first.n_cols)
+        rows.extend(_cells(grid))
     caption = region.caption
     table = ExtractedTable(
         table_id=caption.table_id if caption else f"p{first.page}",
@@ -348,28 +268,55 @@ def build_table(
             source_sha256=source_sha,
             source_path=str(path),
             pages=[g.page for g in grids],
-            bboxes=[p.bbox for p in region.pieces[: len(grids)]],
-            parser=first.parser,
-            settings=first.settings,
+            bboxes=[g.bbox for g in grids],
+            parser=f"soetl-{first.method}",
+            settings={"method": first.method, "col_edges": [round(x, 2) for x in first.col_edges]},
         ),
         unit=region.unit,
         source_note=region.source_note,
         notes=region.notes,
+        header_rows=first.header_rows,
+        header_cells=header_cells,
     )
+    _drop_unit_cells(table)
     matched = spec.match_table(table.caption) if caption else None
     if matched:
-        table_spec, groups = matched
-        table.dataset = table_spec.dataset
-        table.canonical, problems = map_columns(columns, table_spec)
-        table.attributes = {**table_spec.attributes, **{k: _int_or_str(v) for k, v in groups.items()}}
-        for name in ("total_rows", "summary_rows"):
-            pattern = getattr(table_spec, name)
-            if pattern is not None:
-                table.attributes[name] = pattern.pattern
-        for problem in problems:
-            log.warning("%s %s (page %d): %s", path.name, table.table_id, first.page, problem)
-        table.attributes["problems"] = problems
+        apply_spec(table, *matched, path=path)
     return table
+
+
+def _drop_unit_cells(table: ExtractedTable) -> None:
+    """A 单位：亿美元 printed inside the header is the table's unit, not a column label."""
+    unit_re = re.compile(r"^(?:金额)?单位\s*:\s*(?P<unit>\S+)$")
+    for k, label in enumerate(table.columns):
+        parts = label.split("/")
+        keep = []
+        for part in parts:
+            m = unit_re.match(normalize(part))
+            if m:
+                table.unit = table.unit or m.group("unit")
+            else:
+                keep.append(part)
+        table.columns[k] = "/".join(keep)
+
+
+def apply_spec(table: ExtractedTable, table_spec, groups: dict[str, str], path: Path) -> None:  # type: ignore[no-untyped-def]
+    table.dataset = table_spec.dataset
+    mapping = map_columns(table.columns, table_spec)
+    table.canonical = mapping.names
+    table.attributes = {**table_spec.attributes, **{k: _int_or_str(v) for k, v in groups.items()}}
+    for name in ("total_rows", "summary_rows"):
+        pattern = getattr(table_spec, name)
+        if pattern is not None:
+            table.attributes[name] = pattern.pattern
+    table.attributes["problems"] = mapping.problems
+    table.attributes["mapped"] = mapping.complete
+    if mapping.fuzzy:
+        table.attributes["fuzzy"] = {table.columns[c]: {"column": n, "score": s} for c, (n, s) in mapping.fuzzy.items()}
+    if not mapping.complete:
+        table.attributes["expected_columns"] = table_spec.required
+    for problem in mapping.problems:
+        log.warning("%s %s (page %d): %s", path.name, table.table_id, table.provenance.pages[0], problem)
 
 
 def _int_or_str(value: str) -> int | str:
@@ -382,19 +329,12 @@ def extract_tables(
     lines_by_page: dict[int, list[TextLine]],
     spec: ReportSpec,
     source_sha: str,
+    contents: Contents,
 ) -> list[ExtractedTable]:
     tables = []
+    claimed: list[tuple[int, BBox]] = []
     for region in find_regions(find_captions(lines_by_page, spec), lines_by_page, pdf, spec):
-        grids = []
-        for k, piece in enumerate(region.pieces):
-            grid = read_grid(path, pdf, piece)
-            if grid is None:
-                break
-            if k > 0 and (
-                len(grid.texts[0]) != len(grids[0].texts[0]) or _body_start(grid.texts) == len(grid.texts)
-            ):
-                break  # what follows on the next page is not this table
-            grids.append(grid)
+        grids = read_region(region, contents)
         if not grids:
             log.warning(
                 "%s: no table under caption %r on page %d",
@@ -404,7 +344,15 @@ def extract_tables(
             )
             continue
         tables.append(build_table(region, grids, spec, source_sha, path))
-    tables.extend(uncaptioned_tables(path, pdf, tables, spec, source_sha, _figure_bands(lines_by_page, spec)))
+        claimed += [(p.page, p.bbox) for p in region.pieces]
+    claimed += _figure_bands(lines_by_page, spec)
+    for page_no in sorted(lines_by_page):
+        taken = [b for p, b in claimed if p == page_no]
+        for k, grid in enumerate(find_tables(contents(page_no), taken), start=1):
+            region = Region(None, [Piece(page_no, grid.bbox)])
+            table = build_table(region, [grid], spec, source_sha, path)
+            table.table_id = f"p{page_no}-{k}"
+            tables.append(table)
     return tables
 
 
@@ -415,63 +363,8 @@ def _figure_bands(lines_by_page: dict[int, list[TextLine]], spec: ReportSpec) ->
         return bands
     for page, lines in lines_by_page.items():
         for k, line in enumerate(lines):
-            if spec.figure_caption.match(line.text):
+            if spec.figure_caption.match(normalize(line.text)):
                 end = next((ln.top for ln in lines[k + 1 :] if spec.is_end(ln.text)), None)
                 top, bottom = (line.bottom, end) if end is not None else (0.0, line.top)
                 bands.append((page, (0.0, top, 10_000.0, bottom)))
     return bands
-
-
-def _looks_like_table(grid: Grid) -> bool:
-    """Chart bars and frames make grids too; a table has two rows and columns, text in most cells."""
-    rows, cols = len(grid.texts), len(grid.texts[0]) if grid.texts else 0
-    filled = sum(bool(t) for row in grid.texts for t in row)
-    return rows >= 2 and cols >= 2 and filled * 2 >= rows * cols
-
-
-def _overlaps(a: BBox, b: BBox) -> bool:
-    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
-
-
-def uncaptioned_tables(
-    path: Path,
-    pdf: pdfplumber.PDF,
-    found: list[ExtractedTable],
-    spec: ReportSpec,
-    source_sha: str,
-    figure_bands: list[tuple[int, BBox]],
-) -> list[ExtractedTable]:
-    """Ruled grids on any page that no caption claimed: kept, so nothing in a new report goes unseen.
-
-    Unruled tables without a caption are not detected: telling them from ordinary text needs a caption.
-    """
-    claimed = {(p, b) for t in found for p, b in zip(t.provenance.pages, t.provenance.bboxes, strict=True)}
-    claimed |= set(figure_bands)
-    extra = []
-    for page in pdf.pages:
-        taken = [b for p, b in claimed if p == page.page_number]
-        free = [
-            e
-            for e in page.edges
-            if not any(_overlaps((e["x0"] - 1, e["top"], e["x1"] + 1, e["bottom"]), t) for t in taken)
-        ]
-        if _column_rules(free) < MIN_VERTICAL_RULES:
-            continue
-        # pdfplumber finds each ruled grid's box (camelot joins grids that share column rules).
-        grids = page.find_tables({"vertical_strategy": "lines", "horizontal_strategy": "lines"})
-        for k, found_grid in enumerate(sorted(grids, key=lambda t: t.bbox[1])):
-            x0, top, x1, bottom = found_grid.bbox
-            area = (x0 - 2, top - 2, x1 + 2, bottom + 2)
-            if any(_overlaps(area, t) for t in taken):
-                continue
-            tables_found = _camelot(path, page.page_number, area, float(page.height), LATTICE)
-            if not tables_found:
-                continue
-            grid = _to_grid(tables_found[0], page.page_number, float(page.height), LATTICE)
-            if not _looks_like_table(grid):
-                continue
-            region = Region(None, [Piece(page.page_number, area)])
-            table_out = build_table(region, [grid], spec, source_sha, path)
-            table_out.table_id = f"p{page.page_number}-{k + 1}"
-            extra.append(table_out)
-    return extra

@@ -65,7 +65,7 @@ def test_every_value_carries_its_provenance(doc):
     assert result.source_sha256 == sha
     for table in result.tables:
         prov = table.provenance
-        assert prov.source_sha256 == sha and prov.parser.startswith("camelot-") and prov.settings
+        assert prov.source_sha256 == sha and prov.parser in ("soetl-lattice", "soetl-alignment") and prov.settings
         for row in table.rows:
             for cell in row:
                 x0, top, x1, bottom = cell.bbox
@@ -80,10 +80,10 @@ def test_the_page_break_is_stitched(notice_extraction):
     assert {c.page for c in table.rows[-1]} == {10}
 
 
-def test_unruled_and_three_line_tables_use_stream_and_ruled_use_lattice(report_extraction, report_truth):
+def test_ruled_tables_are_read_as_drawn_cells_and_the_others_by_alignment(report_extraction, report_truth):
     styles = {t["id"]: t["style"] for t in report_truth["tables"]}
     for table in report_extraction.tables:
-        expected = "camelot-lattice" if styles[table.table_id] == "ruled" else "camelot-stream"
+        expected = "soetl-lattice" if styles[table.table_id] == "ruled" else "soetl-alignment"
         assert table.provenance.parser == expected, table.table_id
 
 

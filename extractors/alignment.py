@@ -1,0 +1,327 @@
+"""Tables read from the alignment of their text: columns from the body, the header fitted over them.
+
+Whatever rules a table has (three-line, header rule only, row rules only, column rules only, shading,
+none), its body rows say where the columns are: a column boundary is a vertical river no body word
+crosses, or a drawn column rule. Rows are the body's text lines, split at row rules where the body has
+them, with wrapped cells joined. The header is segmented on its own gaps and rules, and each segment is
+placed over the columns it covers, so a label left-aligned over right-aligned numbers, or a group label
+over its sub-columns, lands where a reader puts it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from statistics import median
+
+from extractors.content import Rule, Word
+from extractors.grid import GridCell, TableGrid, bbox_of, join_words
+from extractors.layout import BBox
+from extractors.rows import Line, is_data, is_number, text_lines
+
+SEGMENT_GAP = 0.6  # em: a wider gap between words on a line separates two cells' texts
+RIVER_MIN = 0.45  # em: the narrowest river that separates columns (with three or more rows to show it)
+RIVER_MIN_FEW = 1.0  # em: with one or two rows, word spaces line up by chance; ask for more
+LONG_RULE = 0.6  # share of the table's width a rule spans to separate the header or rows
+
+
+@dataclass
+class HeaderCell:
+    cols: tuple[int, int]  # first and last column
+    words: list[Word] = field(default_factory=list)
+    top: float = 0.0
+    bottom: float = 0.0
+    depth: int = 0
+
+
+def segments(line: Line, size: float, cuts: list[float] = ()) -> list[list[Word]]:  # type: ignore[assignment]
+    """A line's words grouped into cell texts: split at wide gaps and at drawn column rules."""
+    out: list[list[Word]] = []
+    for word in line.words:
+        if out:
+            prev = out[-1][-1]
+            gap = word.x0 - prev.x1
+            ruled = any(prev.xc < c < word.xc for c in cuts)
+            if gap < SEGMENT_GAP * size and not ruled:
+                out[-1].append(word)
+                continue
+        out.append([word])
+    return out
+
+
+def _seg_texts(line: Line, size: float) -> list[str]:
+    return [join_words(s) for s in segments(line, size)]
+
+
+def split_header(lines: list[Line], long_rules: list[Rule], size: float) -> int:
+    """How many of ``lines`` are header: those above the first data line, or above the header rule."""
+    first_data = None
+    for k, line in enumerate(lines):
+        texts = _seg_texts(line, size)
+        if len(texts) >= 2 and is_data(texts):
+            first_data = k
+            break
+    limit = first_data if first_data is not None else min(len(lines), 5)
+    # The lowest long rule between the first line and the first data line ends the header.
+    rules = [r.pos for r in long_rules if lines[0].bottom - 1 <= r.pos <= lines[limit - 1].bottom + 2] if limit else []
+    if rules:
+        below = max(rules)
+        k = sum(1 for ln in lines if ln.bottom <= below + 1)
+        if 0 < k < len(lines):
+            return k
+    if first_data is not None:
+        return first_data if first_data * 2 <= len(lines) + 1 else 0
+    return 1 if len(lines) >= 3 else 0
+
+
+def _uncovered(intervals: list[tuple[float, float]], left: float, right: float) -> list[tuple[float, float]]:
+    gaps, reach = [], left
+    for a, b in sorted(intervals):
+        if a > reach:
+            gaps.append((reach, a))
+        reach = max(reach, b)
+    if right > reach:
+        gaps.append((reach, right))
+    return gaps
+
+
+def column_edges(body: list[Line], vrules: list[Rule], size: float) -> tuple[list[float], set[int]]:
+    """Column boundaries: rivers through the body's multi-cell lines, and drawn column rules.
+
+    Returns the edges (outer ones included) and the indices of edges that are drawn rules.
+    """
+    multi = [ln for ln in body if len(segments(ln, size)) >= 2]
+    counted = multi if len(multi) >= max(1, len(body) // 3) else body
+    left = min(ln.x0 for ln in body)
+    right = max(ln.x1 for ln in body)
+    top, bottom = min(ln.top for ln in body), max(ln.bottom for ln in body)
+    min_gap = (RIVER_MIN if len(counted) >= 3 else RIVER_MIN_FEW) * size
+    intervals = [(w.x0, w.x1) for ln in counted for w in ln.words]
+    rivers = [(a, b) for a, b in _uncovered(intervals, left, right) if b - a >= min_gap and left < a and b < right]
+    tall = [r for r in vrules if left < r.pos < right and min(r.b, bottom) - max(r.a, top) >= 0.5 * (bottom - top)]
+    all_words = [w for ln in body for w in ln.words]
+    edges: list[float] = []
+    ruled: list[float] = []
+    for a, b in rivers:
+        inside = [r.pos for r in tall if a - 1 <= r.pos <= b + 1]
+        if inside:
+            ruled.append(inside[0])
+            edges.append(inside[0])
+        else:
+            edges.append((a + b) / 2)
+    for r in tall:
+        if any(abs(r.pos - e) < 2 for e in edges):
+            continue
+        if not any(w.x0 < r.pos - 1 and w.x1 > r.pos + 1 for w in all_words):
+            edges.append(r.pos)
+            ruled.append(r.pos)
+    edges = sorted(edges)
+    out = [left - 1.0, *edges, right + 1.0]
+    return out, {k for k, e in enumerate(out) if e in ruled}
+
+
+def _col(edges: list[float], x: float) -> int:
+    for k in range(len(edges) - 1):
+        if x < edges[k + 1]:
+            return k
+    return len(edges) - 2
+
+
+def _row_separators(body: list[Line], hrules: list[Rule], width: tuple[float, float]) -> list[bool]:
+    """For each pair of consecutive body lines, whether a row rule (or a shading edge) runs between them."""
+    span = width[1] - width[0]
+    seps = []
+    for a, b in zip(body, body[1:], strict=False):
+        between = [
+            r
+            for r in hrules
+            if a.bottom - 1 <= r.pos <= b.top + 1 and min(r.b, width[1]) - max(r.a, width[0]) >= 0.5 * span
+        ]
+        seps.append(bool(between))
+    return seps
+
+
+def body_rows(body: list[Line], hrules: list[Rule], edges: list[float], size: float) -> list[list[Line]]:
+    """Body lines grouped into rows: at row rules where the body has them, else lines with wraps joined."""
+    if not body:
+        return []
+    seps = _row_separators(body, hrules, (edges[0], edges[-1]))
+    ruled = len(body) >= 3 and sum(seps) >= 0.5 * len(seps)
+    rows: list[list[Line]] = [[body[0]]]
+    if ruled:
+        for line, sep in zip(body[1:], seps, strict=True):
+            if sep:
+                rows.append([line])
+            else:
+                rows[-1].append(line)
+        return rows
+    n_cols = len(edges) - 1
+    filled = [{_col(edges, w.xc) for w in ln.words} for ln in body]
+    dense = {c for c in range(n_cols) if sum(c in f for f in filled) >= 0.6 * len(body)}
+    gaps = [b.top - a.bottom for a, b in zip(body, body[1:], strict=False)]
+    typical = median(gaps) if gaps else size
+    for k, line in enumerate(body[1:], start=1):
+        prev = rows[-1][-1]
+        gap = line.top - prev.bottom
+        if gap < -0.1 * size:
+            rows[-1].append(line)  # interleaved: a cell centred beside a wrapped one
+            continue
+        cols = filled[k]
+        numbers = any(is_number(w.text) for w in line.words)
+        row_cols = set().union(*({_col(edges, w.xc) for w in ln.words} for ln in rows[-1]))
+        incomplete = bool(dense - cols)
+        tight = gap < 0.5 * size and gap < 0.8 * typical
+        if not numbers and incomplete and tight and cols <= row_cols and not _starts_row(line, rows[-1], edges):
+            rows[-1].append(line)  # a wrapped cell continues
+            continue
+        rows.append([line])
+    return rows
+
+
+def _starts_row(line: Line, row: list[Line], edges: list[float]) -> bool:
+    """A stub label that starts left of the previous row's label is a new row, not its wrap."""
+    first = line.words[0]
+    c = _col(edges, first.xc)
+    prev = [w for ln in row for w in ln.words if _col(edges, w.xc) == c]
+    return bool(prev) and first.x0 < min(w.x0 for w in prev) - 0.5 * first.size
+
+
+def _body_cells(rows: list[list[Line]], edges: list[float], ruled_edges: set[int], first_row: int) -> list[GridCell]:
+    cells = []
+    n_cols = len(edges) - 1
+    for r, row in enumerate(rows, start=first_row):
+        words = [w for ln in row for w in ln.words]
+        # A word crossing a boundary no rule draws joins the columns on both sides (a spanning cell).
+        joined = [False] * (n_cols + 1)
+        for w in words:
+            for k in range(1, n_cols):
+                if k not in ruled_edges and w.x0 < edges[k] - 1 and w.x1 > edges[k] + 1:
+                    joined[k] = True
+        groups: list[list[int]] = []
+        for c in range(n_cols):
+            if groups and joined[c]:
+                groups[-1].append(c)
+            else:
+                groups.append([c])
+        top = min(ln.top for ln in row)
+        bottom = max(ln.bottom for ln in row)
+        for group in groups:
+            inside = [w for w in words if group[0] <= _col(edges, w.xc) <= group[-1]]
+            box = (edges[group[0]], top, edges[group[-1] + 1], bottom)
+            cells.append(GridCell(r, group[0], join_words(inside), box, 1, len(group)))
+    return cells
+
+
+def _header_cells(
+    header: list[Line], edges: list[float], ruled_edges: set[int], hrules: list[Rule], size: float
+) -> tuple[list[HeaderCell], int]:
+    """Header segments placed over the columns they cover, wraps joined, group labels as parents."""
+    cuts = [edges[k] for k in ruled_edges]
+    n_cols = len(edges) - 1
+    pieces: list[HeaderCell] = []
+    for line in header:
+        for seg in segments(line, size, cuts):
+            x0, top, x1, bottom = bbox_of(seg)
+            covered = []
+            for c in range(n_cols):
+                overlap = min(x1, edges[c + 1]) - max(x0, edges[c])
+                if overlap > 0.5 * min(x1 - x0, edges[c + 1] - edges[c]):
+                    covered.append(c)
+            if not covered:
+                covered = [_col(edges, (x0 + x1) / 2)]
+            pieces.append(HeaderCell((covered[0], covered[-1]), list(seg), top, bottom))
+    # Stack pieces over the same columns into one label unless a rule separates them (a level).
+    cells: list[HeaderCell] = []
+    for piece in sorted(pieces, key=lambda p: (p.top, p.cols[0])):
+        for cell in cells:
+            if cell.cols != piece.cols or piece.top - cell.bottom > 0.8 * size:
+                continue
+            if any(cell.bottom - 1 <= r.pos <= piece.top + 1 and r.a < _mid(piece) < r.b for r in hrules):
+                continue
+            if any(o is not cell and o.top >= cell.bottom - 1 and o.bottom <= piece.top + 1 and _overlaps(o, piece)
+                   for o in cells):  # fmt: skip
+                continue
+            cell.words += piece.words
+            cell.bottom = max(cell.bottom, piece.bottom)
+            break
+        else:
+            cells.append(piece)
+    for cell in sorted(cells, key=lambda c: c.top):
+        parents = [
+            p
+            for p in cells
+            if p is not cell and p.bottom <= cell.top + 1 and p.cols[0] <= cell.cols[0] and cell.cols[1] <= p.cols[1]
+        ]
+        cell.depth = max((p.depth + 1 for p in parents), default=0)
+    cells = _untangle(cells)
+    levels = max((c.depth for c in cells), default=-1) + 1
+    return cells, levels
+
+
+def _mid(cell: HeaderCell) -> float:
+    return (min(w.x0 for w in cell.words) + max(w.x1 for w in cell.words)) / 2
+
+
+def _overlaps(a: HeaderCell, b: HeaderCell) -> bool:
+    return a.cols[0] <= b.cols[1] and b.cols[0] <= a.cols[1]
+
+
+def read_alignment(
+    words: list[Word], rules: list[Rule], page: int, bbox: BBox, columns: list[float] | None = None
+) -> TableGrid | None:
+    """The table in ``bbox`` read from its text's alignment; ``columns`` imposes known column edges."""
+    lines = text_lines(words)
+    if not lines:
+        return None
+    size = median(w.size for w in words)
+    hrules = [r for r in rules if r.horizontal]
+    vrules = [r for r in rules if not r.horizontal]
+    left, right = min(ln.x0 for ln in lines), max(ln.x1 for ln in lines)
+    long_rules = [r for r in hrules if min(r.b, right) - max(r.a, left) >= LONG_RULE * (right - left)]
+    k = split_header(lines, long_rules, size)
+    header, body = lines[:k], lines[k:]
+    if columns:
+        edges, ruled = list(columns), set()
+        edges[0], edges[-1] = min(edges[0], left - 1), max(edges[-1], right + 1)
+    else:
+        edges, ruled = column_edges(body, vrules, size)
+    n_cols = len(edges) - 1
+    rows = body_rows(body, hrules, edges, size)
+    hcells, levels = _header_cells(header, edges, ruled, hrules, size)
+    cells: list[GridCell] = []
+    for cell in hcells:
+        below = [c.depth for c in hcells if c is not cell and c.depth > cell.depth and _overlaps(c, cell)]
+        span = (min(below) if below else levels) - cell.depth
+        box = (edges[cell.cols[0]], cell.top, edges[cell.cols[1] + 1], cell.bottom)
+        cells.append(
+            GridCell(cell.depth, cell.cols[0], join_words(cell.words), box, span, cell.cols[1] - cell.cols[0] + 1)
+        )
+    cells += _body_cells(rows, edges, ruled, levels)
+    n_rows = levels + len(rows)
+    grid = TableGrid(page, (edges[0], lines[0].top, edges[-1], lines[-1].bottom), n_rows, n_cols, levels, cells,
+                     "alignment", edges)  # fmt: skip
+    return grid
+
+
+def _untangle(cells: list[HeaderCell]) -> list[HeaderCell]:
+    """Two labels at one level claiming a column: the wider gives it up, or they are one label."""
+    changed = True
+    while changed:
+        changed = False
+        for a in cells:
+            for b in cells:
+                if a is b or a.depth != b.depth or not _overlaps(a, b):
+                    continue
+                wide, narrow = (a, b) if a.cols[1] - a.cols[0] >= b.cols[1] - b.cols[0] else (b, a)
+                if narrow.cols[0] > wide.cols[0] and narrow.cols[1] >= wide.cols[1]:
+                    wide.cols = (wide.cols[0], narrow.cols[0] - 1)
+                elif narrow.cols[1] < wide.cols[1] and narrow.cols[0] <= wide.cols[0]:
+                    wide.cols = (narrow.cols[1] + 1, wide.cols[1])
+                else:
+                    wide.words += narrow.words
+                    wide.top, wide.bottom = min(wide.top, narrow.top), max(wide.bottom, narrow.bottom)
+                    cells = [c for c in cells if c is not narrow]
+                changed = True
+                break
+            if changed:
+                break
+    return cells

@@ -1,0 +1,226 @@
+"""Where tables are on a page, with or without a caption: ruled grids, rule-framed (three-line) blocks,
+and blocks of text lines whose gaps line up into columns. Running text, charts and page furniture are
+not tables; neither is a block of two-column prose.
+"""
+
+from __future__ import annotations
+
+from statistics import median
+
+from extractors.alignment import SEGMENT_GAP, column_edges, segments
+from extractors.content import PageContent, Rule
+from extractors.grid import TableGrid
+from extractors.layout import BBox
+from extractors.rows import Line, is_data, text_lines
+from extractors.structure import FRAME_MARGIN, read_table
+
+PROSE_WIDTH = 0.72  # a single-segment line this wide (share of the text block) is running text
+MIN_ROWS = 2
+
+
+def _overlaps(a: BBox, b: BBox, pad: float = 0.0) -> bool:
+    return a[0] - pad < b[2] and b[0] - pad < a[2] and a[1] - pad < b[3] and b[1] - pad < a[3]
+
+
+def _union(boxes: list[BBox]) -> BBox:
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+
+
+def _line_box(line: Line) -> BBox:
+    return (line.x0, line.top, line.x1, line.bottom)
+
+
+def _is_prose(line: Line, width: float, size: float) -> bool:
+    segs = segments(line, size)
+    chars = sum(len(w.text) for w in line.words)
+    return len(segs) == 1 and line.x1 - line.x0 >= PROSE_WIDTH * width and chars >= 12
+
+
+def _with_rules(box: BBox, rules: list[Rule]) -> BBox:
+    """The text's box grown to the frame rules that touch it (a three-line table's top and bottom rules)."""
+    x0, top, x1, bottom = box
+    for r in rules:
+        if r.horizontal and r.a < x1 and r.b > x0 and top - FRAME_MARGIN <= r.pos <= bottom + FRAME_MARGIN:
+            x0, x1 = min(x0, r.a), max(x1, r.b)
+            top, bottom = min(top, r.pos), max(bottom, r.pos)
+        elif not r.horizontal and r.a < bottom and r.b > top and x0 - FRAME_MARGIN <= r.pos <= x1 + FRAME_MARGIN:
+            top, bottom = min(top, r.a), max(bottom, r.b)
+            x0, x1 = min(x0, r.pos), max(x1, r.pos)
+    return (x0, top, x1, bottom)
+
+
+def table_extent(content: PageContent, bbox: BBox, *, ended: bool) -> BBox | None:
+    """The table's box inside a caption's region: all of it when an end line closes the region, else
+    down to where running text resumes."""
+    words = content.words_in(bbox)
+    if not words:
+        return None
+    lines = text_lines(words)
+    if not ended:
+        size = median(w.size for w in words)
+        # A drawn table ends with its frame: text after it (a paragraph, another table) is not part of it.
+        rules = content.rules_in(bbox)
+        first = lines[0]
+        frames = sorted(_rule_clusters(rules), key=_area, reverse=True) + _stacked_rules(rules, size)
+        for frame in frames:
+            if frame[1] - FRAME_MARGIN <= first.top and first.bottom <= frame[3] + FRAME_MARGIN:
+                lines = [ln for ln in lines if ln.bottom <= frame[3] + FRAME_MARGIN]
+                break
+        width = max(ln.x1 for ln in lines) - min(ln.x0 for ln in lines)
+        kept: list[Line] = []
+        for line in lines:
+            if kept and (_is_prose(line, width, size) or line.top - kept[-1].bottom > 3 * size):
+                break
+            kept.append(line)
+        lines = kept
+    if not lines:
+        return None
+    box = _union([_line_box(ln) for ln in lines])
+    return _with_rules(box, content.rules_in(bbox))
+
+
+def _rule_clusters(rules: list[Rule]) -> list[BBox]:
+    """Boxes of rules that touch or cross one another (a drawn grid), or stack with a common width."""
+    boxes = [(r.a, r.pos, r.b, r.pos) if r.horizontal else (r.pos, r.a, r.pos, r.b) for r in rules if r.length >= 10]
+    parent = list(range(len(boxes)))
+
+    def find(k: int) -> int:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    for i in range(len(boxes)):
+        for j in range(i + 1, len(boxes)):
+            if _overlaps(boxes[i], boxes[j], pad=2.5):
+                parent[find(j)] = find(i)
+    groups: dict[int, list[BBox]] = {}
+    for k, box in enumerate(boxes):
+        groups.setdefault(find(k), []).append(box)
+    return [_union(g) for g in groups.values() if len(g) >= 3]
+
+
+def _stacked_rules(rules: list[Rule], size: float) -> list[BBox]:
+    """Three-line and header-rule tables: long horizontal rules of one width, one above the other."""
+    hs = sorted((r for r in rules if r.horizontal and r.length >= 60), key=lambda r: r.pos)
+    out = []
+    used: set[int] = set()
+    for i, r in enumerate(hs):
+        if i in used:
+            continue
+        stack = [r]
+        for j in range(i + 1, len(hs)):
+            s = hs[j]
+            if abs(s.a - r.a) <= 6 and abs(s.b - r.b) <= 6 and s.pos - stack[-1].pos <= 40 * size:
+                stack.append(s)
+                used.add(j)
+        if len(stack) >= 2:
+            out.append((min(s.a for s in stack), stack[0].pos, max(s.b for s in stack), stack[-1].pos))
+    return out
+
+
+def _text_blocks(lines: list[Line], size: float, width: float) -> list[BBox]:
+    """Runs of lines whose gaps line up into two or more columns."""
+    blocks: list[list[Line]] = []
+    current: list[Line] = []
+
+    def close() -> None:
+        multi = [ln for ln in current if len(segments(ln, size)) >= 2]
+        if len(multi) >= 3:
+            blocks.append(list(current))
+
+    for line in lines:
+        multi = len(segments(line, size * 1.6)) >= 2
+        near = not current or line.top - current[-1].bottom <= 1.6 * size
+        if near and (multi or (current and not _is_prose(line, width, size))):
+            current.append(line)
+            continue
+        close()
+        current = [line] if multi else []
+    close()
+    out = []
+    for block in blocks:
+        while block and len(segments(block[-1], size * 1.6)) < 2:
+            block.pop()  # a trailing single line is the paragraph that follows
+        multi = [ln for ln in block if len(segments(ln, size)) >= 2]
+        edges, _ = column_edges(multi, [], size)
+        if len(edges) < 3 or _two_column_prose(multi, edges, width):
+            continue
+        out.append(_union([_line_box(ln) for ln in block]))
+    return out
+
+
+def _two_column_prose(lines: list[Line], edges: list[float], width: float) -> bool:
+    """A page set in two columns lines up too: two wide columns of long segments are prose, not a table."""
+    if len(edges) != 3:
+        return False
+    widths = [edges[1] - edges[0], edges[2] - edges[1]]
+    chars = [sum(len(w.text) for w in ln.words) for ln in lines]
+    return min(widths) >= 0.3 * width and median(chars) >= 40
+
+
+def _chart_like(content: PageContent, box: BBox) -> bool:
+    """Images and many filled shapes inside: a chart or a picture with labels, not a table."""
+    if any(_overlaps(box, img) and _area(img) >= 0.3 * _area(box) for img in content.images):
+        return True
+    fills = [f for f in content.fills if _overlaps(box, f)]
+    return content.curves >= 8 and len(fills) >= 6
+
+
+def _area(b: BBox) -> float:
+    return max(0.0, b[2] - b[0]) * max(0.0, b[3] - b[1])
+
+
+def _looks_like_table(grid: TableGrid) -> bool:
+    matrix = grid.matrix()
+    filled = sum(bool(t) for row in matrix for t in row)
+    if grid.n_rows < MIN_ROWS or grid.n_cols < 2 or filled * 2 < grid.n_rows * grid.n_cols * 0.8:
+        return False
+    data = sum(is_data(row) for row in matrix)
+    return grid.method == "lattice" or data >= 1 or grid.n_rows >= 3
+
+
+def find_tables(content: PageContent, taken: list[BBox]) -> list[TableGrid]:
+    """Tables on a page outside ``taken`` (captioned tables, figures), top to bottom."""
+    free = [w for w in content.words if not any(_overlaps(w.bbox, t) for t in taken)]
+    if not free:
+        return []
+    size = median(w.size for w in free)
+    lines = text_lines(free)
+    width = max(ln.x1 for ln in lines) - min(ln.x0 for ln in lines)
+    rules = [r for r in content.rules if not any(_overlaps(_rule_box(r), t) for t in taken)]
+    candidates = _rule_clusters(rules) + _stacked_rules(rules, size) + _text_blocks(lines, size, width)
+    candidates = [_grow(content, c) for c in candidates]
+    merged: list[BBox] = []
+    for box in sorted(candidates, key=_area, reverse=True):
+        if any(_overlaps(box, m) for m in merged) or any(_overlaps(box, t) for t in taken):
+            continue
+        if _chart_like(content, box) or not content.words_in(box):
+            continue
+        merged.append(box)
+    grids = []
+    for box in sorted(merged, key=lambda b: (b[1], b[0])):
+        grid = read_table(content, box)
+        if grid is not None and _looks_like_table(grid):
+            grids.append(grid)
+    return grids
+
+
+def _rule_box(r: Rule) -> BBox:
+    return (r.a, r.pos - 0.5, r.b, r.pos + 0.5) if r.horizontal else (r.pos - 0.5, r.a, r.pos + 0.5, r.b)
+
+
+def _grow(content: PageContent, box: BBox) -> BBox:
+    """A candidate's box with the words it cuts through, and the rules that frame them."""
+    for _ in range(3):
+        inside = [w for w in content.words if _overlaps(w.bbox, box)]
+        if not inside:
+            return box
+        grown = _with_rules(_union([box, *[w.bbox for w in inside]]), content.rules)
+        if grown == box:
+            break
+        box = grown
+    return box
+
+
+__all__ = ["SEGMENT_GAP", "find_tables", "table_extent"]

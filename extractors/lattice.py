@@ -1,0 +1,186 @@
+"""Tables whose rules draw every cell: the cells are the rectangles the rules enclose.
+
+Rule positions give the atomic grid; a rule missing between two atomic cells merges them (a span).
+An open side (no outer frame, common in Chinese reports) gets a virtual edge beyond the text. A band
+that holds several rows of text in several columns is not a drawn row, so the region is not a lattice:
+``read_lattice`` returns None and the alignment reader takes it, with the rules as hints.
+"""
+
+from __future__ import annotations
+
+from extractors.content import Rule, Word
+from extractors.grid import GridCell, TableGrid, bbox_of, join_words
+from extractors.layout import BBox
+from extractors.rows import header_rows_of, is_number, text_lines
+
+SNAP = 2.0  # rule positions closer than this are one grid line (double rules, rounding)
+COVER = 0.6  # a rule separates two cells when it covers this share of their common edge
+
+
+def cluster(values: list[float], tolerance: float = SNAP) -> list[float]:
+    out: list[list[float]] = []
+    for v in sorted(values):
+        if out and v - out[-1][-1] <= tolerance:
+            out[-1].append(v)
+        else:
+            out.append([v])
+    return [sum(g) / len(g) for g in out]
+
+
+def _covered(rules: list[Rule], pos: float, a: float, b: float) -> bool:
+    """Whether rules at ``pos`` cover at least COVER of the span a..b."""
+    span = b - a
+    if span <= 0:
+        return True
+    got = 0.0
+    for r in rules:
+        if abs(r.pos - pos) <= SNAP:
+            got += max(0.0, min(r.b, b) - max(r.a, a))
+    return got >= COVER * span
+
+
+def read_lattice(words: list[Word], rules: list[Rule], page: int, bbox: BBox) -> TableGrid | None:
+    hs = [r for r in rules if r.horizontal]
+    vs = [r for r in rules if not r.horizontal]
+    if not words or len(hs) < 2 or len(vs) < 2:
+        return None
+    xs, ys = cluster([r.pos for r in vs]), cluster([r.pos for r in hs])
+    text = bbox_of(words)
+    virtual_x = set()
+    if text[0] < xs[0] - 1:
+        xs.insert(0, text[0] - 1)
+        virtual_x.add(0)
+    if text[2] > xs[-1] + 1:
+        xs.append(text[2] + 1)
+        virtual_x.add(len(xs) - 1)
+    virtual_y = set()
+    if text[1] < ys[0] - 1:
+        ys.insert(0, text[1] - 1)
+        virtual_y.add(0)
+    if text[3] > ys[-1] + 1:
+        ys.append(text[3] + 1)
+        virtual_y.add(len(ys) - 1)
+    if len(xs) < 3 or len(ys) < 3:
+        return None
+    n_rows, n_cols = len(ys) - 1, len(xs) - 1
+
+    def v_present(j: int, i: int) -> bool:  # boundary left of column j, in row band i
+        return j in virtual_x or _covered(vs, xs[j], ys[i], ys[i + 1])
+
+    def h_present(i: int, j: int) -> bool:  # boundary above row band i, in column j
+        return i in virtual_y or _covered(hs, ys[i], xs[j], xs[j + 1])
+
+    # Union-find over atomic cells: merge across every missing rule.
+    parent = list(range(n_rows * n_cols))
+
+    def find(k: int) -> int:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    for i in range(n_rows):
+        for j in range(n_cols):
+            if j + 1 < n_cols and not v_present(j + 1, i):
+                parent[find(i * n_cols + j + 1)] = find(i * n_cols + j)
+            if i + 1 < n_rows and not h_present(i + 1, j):
+                parent[find((i + 1) * n_cols + j)] = find(i * n_cols + j)
+    groups: dict[int, list[tuple[int, int]]] = {}
+    for i in range(n_rows):
+        for j in range(n_cols):
+            groups.setdefault(find(i * n_cols + j), []).append((i, j))
+
+    placed: dict[tuple[int, int], list[Word]] = {}
+    for w in words:
+        i = _band(ys, w.yc)
+        j = _band(xs, w.xc)
+        if i is not None and j is not None:
+            placed.setdefault((i, j), []).append(w)
+    cells = []
+    for members in groups.values():
+        r0, r1 = min(i for i, _ in members), max(i for i, _ in members)
+        c0, c1 = min(j for _, j in members), max(j for _, j in members)
+        inside = [w for i, j in members for w in placed.get((i, j), [])]
+        cells.append(
+            GridCell(r0, c0, join_words(inside), (xs[c0], ys[r0], xs[c1 + 1], ys[r1 + 1]), r1 - r0 + 1, c1 - c0 + 1)
+        )
+    if _rows_hidden_in_bands(cells, placed) or _columns_hidden_in_spans(cells, placed):
+        return None
+    grid = TableGrid(page, (xs[0], ys[0], xs[-1], ys[-1]), n_rows, n_cols, 0, cells, "lattice", xs)
+    _drop_empty(grid)
+    if grid.n_rows < 1 or grid.n_cols < 2:
+        return None
+    grid.header_rows = header_rows_of(grid)
+    return grid
+
+
+def _band(edges: list[float], v: float) -> int | None:
+    for k in range(len(edges) - 1):
+        if edges[k] - 0.5 <= v <= edges[k + 1] + 0.5:
+            return k
+    return None
+
+
+def _rows_hidden_in_bands(cells: list[GridCell], placed: dict[tuple[int, int], list[Word]]) -> bool:
+    """A drawn row holding undrawn rows: cells in it stack values line by line at the same heights.
+
+    Wrapped prose in neighbouring cells also has lines at the same heights; what tells undrawn rows
+    apart is that each line is a value of its own: a number, or a short label.
+    """
+    for row in {c.row for c in cells}:
+        stacks: list[tuple[list[float], bool]] = []
+        for cell in cells:
+            if cell.row != row or cell.col_span != 1:
+                continue
+            lines = text_lines(placed.get((cell.row, cell.col), []))
+            if len(lines) < 2:
+                continue
+            numeric = all(is_number(join_words(ln.words)) for ln in lines)
+            short = all(len(ln.words) <= 3 for ln in lines)
+            if numeric or short:
+                stacks.append(([ln.top for ln in lines], numeric))
+        for k, (a, a_num) in enumerate(stacks):
+            for b, b_num in stacks[k + 1 :]:
+                common = sum(any(abs(x - y) < 2 for y in b) for x in a)
+                # Two stacked numbers are two rows; a label wrapped over two or three lines is one.
+                if common >= (2 if a_num and b_num else 4):
+                    return True
+    return False
+
+
+def _columns_hidden_in_spans(cells: list[GridCell], placed: dict[tuple[int, int], list[Word]]) -> bool:
+    """A cell spanning columns whose text has a column gap in it: the rules do not draw the columns."""
+    for cell in cells:
+        if cell.col_span < 2:
+            continue
+        inside = [
+            w
+            for i in range(cell.row, cell.row + cell.row_span)
+            for j in range(cell.col, cell.col + cell.col_span)
+            for w in placed.get((i, j), [])
+        ]
+        for line in text_lines(inside):
+            for a, b in zip(line.words, line.words[1:], strict=False):
+                if b.x0 - a.x1 > 1.5 * max(a.size, b.size):
+                    return True
+    return False
+
+
+def _drop_empty(grid: TableGrid) -> None:
+    """Rows and columns with no text (double rules, an outer margin) are not part of the table."""
+    used_rows = sorted({r for c in grid.cells if c.text for r in range(c.row, c.row + c.row_span)})
+    used_cols = sorted({k for c in grid.cells if c.text for k in range(c.col, c.col + c.col_span)})
+    keep_r = {r: k for k, r in enumerate(used_rows)}
+    keep_c = {c: k for k, c in enumerate(used_cols)}
+    cells = []
+    for cell in grid.cells:
+        rows = [keep_r[r] for r in range(cell.row, cell.row + cell.row_span) if r in keep_r]
+        cols = [keep_c[c] for c in range(cell.col, cell.col + cell.col_span) if c in keep_c]
+        if not rows or not cols:
+            continue
+        cell.row, cell.row_span = rows[0], rows[-1] - rows[0] + 1
+        cell.col, cell.col_span = cols[0], cols[-1] - cols[0] + 1
+        cells.append(cell)
+    edges = grid.col_edges
+    grid.col_edges = [edges[c] for c in used_cols] + [edges[used_cols[-1] + 1]] if used_cols else []
+    grid.cells, grid.n_rows, grid.n_cols = cells, len(used_rows), len(used_cols)
