@@ -19,8 +19,9 @@ from extractors.layout import BBox
 from extractors.rows import Line, is_data, is_number, text_lines
 
 SEGMENT_GAP = 0.6  # em: a wider gap between words on a line separates two cells' texts
-RIVER_MIN = 0.45  # em: the narrowest river that separates columns (with three or more rows to show it)
-RIVER_MIN_FEW = 1.0  # em: with one or two rows, word spaces line up by chance; ask for more
+# em: the narrowest river that separates columns. Word spaces line up by chance over a few rows, never
+# over many, so the more rows show a river the narrower it may be (tight tables set 0.3 em gutters).
+RIVER_MIN = ((6, 0.25), (3, 0.45), (0, 1.0))
 LONG_RULE = 0.6  # share of the table's width a rule spans to separate the header or rows
 
 
@@ -33,15 +34,17 @@ class HeaderCell:
     depth: int = 0
 
 
-def segments(line: Line, size: float, cuts: list[float] = ()) -> list[list[Word]]:  # type: ignore[assignment]
-    """A line's words grouped into cell texts: split at wide gaps and at drawn column rules."""
+def segments(line: Line, size: float, cuts: list[float] = (), soft: list[float] = ()) -> list[list[Word]]:  # type: ignore[assignment]
+    """A line's words grouped into cell texts: split at wide gaps, at drawn column rules, and at column
+    edges the body shows (``soft``) wherever a word gap falls on one."""
     out: list[list[Word]] = []
     for word in line.words:
         if out:
             prev = out[-1][-1]
             gap = word.x0 - prev.x1
             ruled = any(prev.xc < c < word.xc for c in cuts)
-            if gap < SEGMENT_GAP * size and not ruled:
+            edge = gap >= 0.2 * size and any(prev.x1 - 1 <= c <= word.x0 + 1 for c in soft)
+            if gap < SEGMENT_GAP * size and not ruled and not edge:
                 out[-1].append(word)
                 continue
         out.append([word])
@@ -49,7 +52,14 @@ def segments(line: Line, size: float, cuts: list[float] = ()) -> list[list[Word]
 
 
 def _seg_texts(line: Line, size: float) -> list[str]:
-    return [join_words(s) for s in segments(line, size)]
+    """Cell texts as far as one line shows them: numbers set close together still count one by one."""
+    out: list[str] = []
+    for seg in segments(line, size):
+        if all(is_number(w.text) for w in seg):
+            out += [w.text for w in seg]
+        else:
+            out.append(join_words(seg))
+    return out
 
 
 def split_header(lines: list[Line], long_rules: list[Rule], size: float) -> int:
@@ -62,7 +72,8 @@ def split_header(lines: list[Line], long_rules: list[Rule], size: float) -> int:
             break
     limit = first_data if first_data is not None else min(len(lines), 5)
     # The lowest long rule between the first line and the first data line ends the header.
-    rules = [r.pos for r in long_rules if lines[0].bottom - 1 <= r.pos <= lines[limit - 1].bottom + 2] if limit else []
+    floor = lines[limit].top + 1 if limit < len(lines) else lines[-1].bottom + 2
+    rules = [r.pos for r in long_rules if lines[0].bottom - 1 <= r.pos <= floor] if limit else []
     if rules:
         below = max(rules)
         k = sum(1 for ln in lines if ln.bottom <= below + 1)
@@ -94,9 +105,16 @@ def column_edges(body: list[Line], vrules: list[Rule], size: float) -> tuple[lis
     left = min(ln.x0 for ln in body)
     right = max(ln.x1 for ln in body)
     top, bottom = min(ln.top for ln in body), max(ln.bottom for ln in body)
-    min_gap = (RIVER_MIN if len(counted) >= 3 else RIVER_MIN_FEW) * size
+    min_gap = next(em for rows, em in RIVER_MIN if len(counted) >= rows) * size
     intervals = [(w.x0, w.x1) for ln in counted for w in ln.words]
-    rivers = [(a, b) for a, b in _uncovered(intervals, left, right) if b - a >= min_gap and left < a and b < right]
+    rivers = [
+        (a, b)
+        for a, b in _uncovered(intervals, left, right)
+        if left < a
+        and b < right
+        and (b - a >= min_gap or (b - a >= 0.2 * size and _between_numbers(counted, a, b, size)))
+    ]
+    rivers += _crossed_rivers(counted, rivers, left, right, max(2 * min_gap, 0.8 * size))
     tall = [r for r in vrules if left < r.pos < right and min(r.b, bottom) - max(r.a, top) >= 0.5 * (bottom - top)]
     all_words = [w for ln in body for w in ln.words]
     edges: list[float] = []
@@ -119,6 +137,62 @@ def column_edges(body: list[Line], vrules: list[Rule], size: float) -> tuple[lis
     return out, {k for k, e in enumerate(out) if e in ruled}
 
 
+def _between_numbers(lines: list[Line], a: float, b: float, size: float) -> bool:
+    """A narrow river is a column gutter when a number follows it on every line (a number has no gap in
+    it), and either a number precedes it too or the gutter is wider than a word space."""
+    parted = 0
+    for line in lines:
+        before = [w for w in line.words if w.x1 <= a + 0.01 and a - w.x1 < 2 * size]
+        after = [w for w in line.words if w.x0 >= b - 0.01 and w.x0 - b < 2 * size]
+        if before and after:
+            if not is_number(after[0].text):
+                return False
+            if not is_number(before[-1].text) and b - a < 0.3 * size:
+                return False
+            parted += 1
+    return parted >= 2
+
+
+def _crossed_rivers(
+    lines: list[Line], rivers: list[tuple[float, float]], left: float, right: float, min_width: float
+) -> list[tuple[float, float]]:
+    """Rivers one or two lines cross: a label spanning two columns (平均值 over 序号 and 城市, a total row).
+
+    Only wide ones count, and only when the lines crossing them are few; their words become spanning cells.
+    """
+    allowed = 2 if len(lines) >= 16 else 1 if len(lines) >= 3 else 0
+    if allowed < 1:
+        return []
+    step = 0.5
+    bins = int((right - left) / step) + 1
+    cover: list[set[int]] = [set() for _ in range(bins)]
+    for k, line in enumerate(lines):
+        for w in line.words:
+            for b in range(max(0, int((w.x0 - left) / step)), min(bins, int((w.x1 - left) / step) + 1)):
+                cover[b].add(k)
+    out = []
+    b = 0
+    while b < bins:
+        if len(cover[b]) > allowed:
+            b += 1
+            continue
+        start, crossing = b, set(cover[b])
+        while b < bins and len(cover[b]) <= allowed and len(crossing | cover[b]) <= allowed:
+            crossing |= cover[b]
+            b += 1
+        a, z = left + start * step, left + b * step
+        if (
+            crossing
+            and z - a >= min_width
+            and left < a
+            and z < right
+            and not any(r[0] < z and a < r[1] for r in rivers)
+        ):
+            out.append((a, z))
+        b = max(b, start + 1)
+    return out
+
+
 def _col(edges: list[float], x: float) -> int:
     for k in range(len(edges) - 1):
         if x < edges[k + 1]:
@@ -138,6 +212,19 @@ def _row_separators(body: list[Line], hrules: list[Rule], width: tuple[float, fl
         ]
         seps.append(bool(between))
     return seps
+
+
+def interleaved(lines: list[Line], size: float) -> list[Line]:
+    """Lines that overlap vertically are one row's: a label wrapped over two lines with the row's other
+    cells centred between them. Column rivers are read over these, so the wrapped cell counts."""
+    out: list[Line] = []
+    for line in lines:
+        if out and line.top - out[-1].bottom < -0.1 * size:
+            prev = out[-1]
+            out[-1] = Line(sorted(prev.words + line.words, key=lambda w: w.x0), prev.top, max(prev.bottom, line.bottom))
+        else:
+            out.append(Line(list(line.words), line.top, line.bottom))
+    return out
 
 
 def body_rows(body: list[Line], hrules: list[Rule], edges: list[float], size: float) -> list[list[Line]]:
@@ -219,7 +306,7 @@ def _header_cells(
     n_cols = len(edges) - 1
     pieces: list[HeaderCell] = []
     for line in header:
-        for seg in segments(line, size, cuts):
+        for seg in segments(line, size, cuts, edges[1:-1]):
             x0, top, x1, bottom = bbox_of(seg)
             covered = []
             for c in range(n_cols):
@@ -245,6 +332,15 @@ def _header_cells(
             break
         else:
             cells.append(piece)
+    _assign_depths(cells)
+    if _widen_groups(cells, hrules, edges, size):
+        _assign_depths(cells)
+    cells = _untangle(cells)
+    levels = max((c.depth for c in cells), default=-1) + 1
+    return cells, levels
+
+
+def _assign_depths(cells: list[HeaderCell]) -> None:
     for cell in sorted(cells, key=lambda c: c.top):
         parents = [
             p
@@ -252,9 +348,50 @@ def _header_cells(
             if p is not cell and p.bottom <= cell.top + 1 and p.cols[0] <= cell.cols[0] and cell.cols[1] <= p.cols[1]
         ]
         cell.depth = max((p.depth + 1 for p in parents), default=0)
-    cells = _untangle(cells)
-    levels = max((c.depth for c in cells), default=-1) + 1
-    return cells, levels
+
+
+def _widen_groups(cells: list[HeaderCell], hrules: list[Rule], edges: list[float], size: float) -> bool:
+    """A group label spans more columns than its text covers: as far as the rule under it runs, or, with
+    no rule, over the neighbouring columns whose labels sit in the level below it rather than beside it.
+
+    Labels beside a group (序号 beside 基础评价) span both levels, so a centred one is centred on the whole
+    header; a sub-label is centred on the level under the group.
+    """
+    n_cols = len(edges) - 1
+    top = min(c.top for c in cells) if cells else 0.0
+    bottom = max(c.bottom for c in cells) if cells else 0.0
+    changed = False
+    for group in [c for c in cells if c.depth == 0]:
+        children = [c for c in cells if c is not group and c.top >= group.bottom - 1 and _overlaps(c, group)]
+        if not children:
+            continue
+        under = [r for r in hrules if group.bottom - 1 <= r.pos <= min(c.top for c in children) + 1
+                 and r.a < _mid(group) < r.b]  # fmt: skip
+        if under:
+            rule = max(under, key=lambda r: r.length)
+            span = [
+                c
+                for c in range(n_cols)
+                if min(rule.b, edges[c + 1]) - max(rule.a, edges[c]) > 0.5 * (edges[c + 1] - edges[c])
+            ]
+            if span and (span[0], span[-1]) != group.cols and span[0] <= group.cols[0] and group.cols[1] <= span[-1]:
+                group.cols, changed = (span[0], span[-1]), True
+            continue
+        sub_centre = (group.bottom + bottom) / 2
+        whole_centre = (top + bottom) / 2
+        for step in (-1, 1):
+            c = group.cols[0] - 1 if step < 0 else group.cols[1] + 1
+            while 0 <= c < n_cols:
+                own = [x for x in cells if x is not group and x.cols == (c, c)]
+                if not own or any(x.top < group.bottom - 1 for x in own):
+                    break
+                centre = (min(x.top for x in own) + max(x.bottom for x in own)) / 2
+                if abs(centre - sub_centre) >= abs(centre - whole_centre) - 0.1 * size:
+                    break
+                group.cols = (c, group.cols[1]) if step < 0 else (group.cols[0], c)
+                changed = True
+                c += step
+    return changed
 
 
 def _mid(cell: HeaderCell) -> float:
@@ -283,7 +420,7 @@ def read_alignment(
         edges, ruled = list(columns), set()
         edges[0], edges[-1] = min(edges[0], left - 1), max(edges[-1], right + 1)
     else:
-        edges, ruled = column_edges(body, vrules, size)
+        edges, ruled = column_edges(interleaved(body, size), vrules, size)
     n_cols = len(edges) - 1
     rows = body_rows(body, hrules, edges, size)
     hcells, levels = _header_cells(header, edges, ruled, hrules, size)

@@ -8,6 +8,7 @@ publisher drew one rule as many pieces, and the chars into ``Word``s that never 
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
@@ -196,6 +197,28 @@ def _bold(fontname: str) -> bool:
     return any(k in name for k in ("bold", "black", "heavy", "semibold", "demi", "-bd", ",bd"))
 
 
+_GROUP_HEAD = re.compile(r"^[+\-−－]?\d{1,3}$")
+_GROUP_TAIL = re.compile(r"^\d{3}(?:[.,]\d+)?%?$")
+
+
+def _join_thousands(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``12 345`` printed with a space as the thousands separator is one number, not two cells."""
+    out: list[dict[str, Any]] = []
+    for w in raw:
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and abs(prev["top"] - w["top"]) < 1
+            and _GROUP_TAIL.match(w["text"])
+            and _GROUP_HEAD.match(prev["text"].rsplit(" ", 1)[-1])
+            and 0 < w["x0"] - prev["x1"] <= 0.4 * float(w.get("size") or 10)
+        ):
+            out[-1] = {**prev, "text": prev["text"] + " " + w["text"], "x1": w["x1"]}
+            continue
+        out.append(w)
+    return out
+
+
 def _words_of(page: pdfplumber.page.Page) -> list[Word]:
     raw = page.extract_words(
         x_tolerance=WORD_GAP,
@@ -205,7 +228,7 @@ def _words_of(page: pdfplumber.page.Page) -> list[Word]:
         extra_attrs=["size", "fontname"],
     )
     words = []
-    for w in raw:
+    for w in _join_thousands(raw):
         if not w.get("upright", True):
             continue  # rotated text (a vertical label) is not read as table text
         text = unicodedata.normalize("NFC", w["text"])

@@ -79,10 +79,34 @@ PROVENANCE_COLUMNS = ["dataset", "row", "column", "table_id", "page", "bbox", "t
 
 
 @dataclass
+class ShapingProblem:
+    """A table a spec claims for a dataset but whose header does not give the columns the dataset needs."""
+
+    dataset: str
+    table_id: str
+    caption: str
+    page: int
+    bbox: tuple[float, float, float, float]
+    header_seen: list[str]
+    expected: list[str]
+    problems: list[str]
+
+    @property
+    def message(self) -> str:
+        missing = [p for p in self.problems if p.startswith("no column")]
+        return (
+            f"{self.table_id} ({self.caption}, page {self.page}): its header {self.header_seen} gives "
+            f"{'; '.join(missing) or 'no mapping'}; the spec expects {self.expected}. The table is kept whole "
+            "in `tables`; add the printed label to the spec's labels if it is a new wording"
+        )
+
+
+@dataclass
 class Curated:
     frames: dict[str, pd.DataFrame]
     cells: pd.DataFrame  # PROVENANCE_COLUMNS: where each dataset value was printed
     tables: dict[str, ExtractedTable] = field(default_factory=dict)
+    problems: list[ShapingProblem] = field(default_factory=list)  # tables that could not feed their dataset
 
 
 class _Builder:
@@ -275,9 +299,26 @@ def _unit(table_unit: str | None, column: str) -> str | None:
 def curate(result: ExtractionResult, source_id: str) -> Curated:
     """All curated datasets one extraction contributes to (empty frames for the others)."""
     by_dataset: dict[str, list[ExtractedTable]] = {}
+    problems = []
     for table in result.tables:
-        if table.dataset:
+        if not table.dataset:
+            continue
+        if table.attributes.get("mapped", True):
             by_dataset.setdefault(table.dataset, []).append(table)
+            continue
+        # Shaping such a table would guess; it stays whole in `tables`, and its dataset fails, saying why.
+        problems.append(
+            ShapingProblem(
+                dataset=table.dataset,
+                table_id=table.table_id,
+                caption=table.caption,
+                page=table.provenance.pages[0],
+                bbox=table.provenance.bboxes[0],
+                header_seen=list(table.columns),
+                expected=list(table.attributes.get("expected_columns", [])),
+                problems=list(table.attributes.get("problems", [])),
+            )
+        )
     builders = [
         _city_scores(by_dataset.get("city_scores", [])),
         _execution(by_dataset.get("region_execution", []), "region_execution", "region"),
@@ -320,4 +361,4 @@ def curate(result: ExtractionResult, source_id: str) -> Curated:
         frame.insert(len(frame.columns), "source_sha256", result.source_sha256)
         frames[builder.name] = frame
     cells = pd.DataFrame([c for b in builders for c in b.cells], columns=PROVENANCE_COLUMNS)
-    return Curated(frames, cells, {t.table_id: t for t in result.tables})
+    return Curated(frames, cells, {t.table_id: t for t in result.tables}, problems)

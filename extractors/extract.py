@@ -13,12 +13,12 @@ from pdfplumber.utils.exceptions import PdfminerException
 
 from extractors.content import PageContent, page_content
 from extractors.errors import ExtractionError, NoTablesFound, NoTextLayer, TruncatedPDF
-from extractors.layout import TextLine, page_lines
+from extractors.layout import BBox, TextLine, page_lines
 from extractors.model import ExtractionResult, PageProblem
 from extractors.normalize import normalize
 from extractors.pdfsource import describe, open_pdf, unwrap
 from extractors.spec import ReportSpec, detect_kind, load_specs
-from extractors.tables import extract_tables
+from extractors.tables import extract_tables, tables_in_regions
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,9 @@ class ContentCache:
         return self.pages[page]
 
 
+GENERIC = "generic"  # the kind of a PDF no spec recognises: tables only, no dataset
+
+
 class UnknownReportKind(ExtractionError):
     hint = "name the kind in the catalog (kind = ...) or add a spec in extractors/specs/"
 
@@ -50,11 +53,14 @@ def extract_pdf(
     specs: dict[str, ReportSpec] | None = None,
     image_dir: Path | None = None,
     on_page: Callable[[int, int], None] | None = None,
+    regions: list[tuple[int, BBox]] | None = None,
 ) -> ExtractionResult:
     """Extract every table (and, with ``image_dir``, every figure) of one PDF.
 
-    Raises NotAPDF / TruncatedPDF / EncryptedPDF for a file that cannot be read at all, and
-    UnknownReportKind when no spec recognises it. A page without a text layer is reported in
+    Raises NotAPDF / TruncatedPDF / EncryptedPDF for a file that cannot be read at all. A PDF no spec
+    recognises is read as kind ``generic`` (every table, no dataset), and says so in ``result.problems``.
+    ``regions`` ((page, bbox) pairs, bbox as pdfplumber's) reads exactly those areas, one table each,
+    instead of finding the tables. A page without a text layer is reported in
     ``result.problems``, not raised: the other pages are still read; so is a table the spec expects
     but the PDF does not yield (damage, or a changed layout). ``on_page(done, total)`` reports progress.
     """
@@ -80,7 +86,9 @@ def extract_pdf(
                 log.warning("%s", err)
         if pdf.pages and len(problems) == len(pdf.pages):
             raise NoTextLayer(path, f"none of its {len(pdf.pages)} pages has a text layer, only images")
-        spec, year = _choose_spec(path, pdf, lines_by_page, specs, kind)
+        spec, year, notice = _choose_spec(path, pdf, lines_by_page, specs, kind)
+        if notice:
+            problems.append(PageProblem(None, notice))
         result = ExtractionResult(
             source_path=str(path),
             source_sha256=source.sha256,
@@ -92,10 +100,14 @@ def extract_pdf(
         )
         contents = ContentCache(pdf)
         try:
-            result.tables = extract_tables(path, pdf, lines_by_page, spec, source.sha256, contents)
+            if regions is not None:
+                result.tables = tables_in_regions(path, regions, spec, source.sha256, contents)
+            else:
+                result.tables = extract_tables(path, pdf, lines_by_page, spec, source.sha256, contents)
         except (PdfminerException, PDFException, playa.exceptions.PDFException) as exc:
             raise TruncatedPDF(path, f"damaged content ({describe(unwrap(exc))})") from None
-        result.problems.extend(_missing_tables(path, spec, result))
+        if regions is None:
+            result.problems.extend(_missing_tables(path, spec, result))
         if image_dir is not None and spec.figure_caption is not None:
             from extractors.figures import extract_figures
 
@@ -127,7 +139,7 @@ def _choose_spec(path, pdf, lines_by_page, specs, kind):  # type: ignore[no-unty
             raise UnknownReportKind(path, f"no spec for kind {kind!r}; known: {', '.join(sorted(specs))}")
         spec = specs[kind]
         year = found[1] if found and found[0].kind == kind else None
-        return spec, year
+        return spec, year, None
     if found is None:
         problem = "the first pages match no known report title"
         scanned = [p for p in sorted(lines_by_page)[:3] if not lines_by_page[p] and pdf.pages[p - 1].images]
@@ -135,5 +147,9 @@ def _choose_spec(path, pdf, lines_by_page, specs, kind):  # type: ignore[no-unty
             problem += f"; page {', '.join(map(str, scanned))} has no text layer (a scan), which may hide the title"
         elif not any(lines_by_page.values()):
             problem += "; no page has any text"
-        raise UnknownReportKind(path, problem)
-    return found
+        if GENERIC not in specs:
+            raise UnknownReportKind(path, problem)
+        notice = f"no dataset spec applied ({problem}): read as kind {GENERIC!r}, every table kept in `tables` only"
+        log.info("%s: %s", path, notice)
+        return specs[GENERIC], None, notice
+    return found[0], found[1], None

@@ -368,3 +368,19 @@ def _figure_bands(lines_by_page: dict[int, list[TextLine]], spec: ReportSpec) ->
                 top, bottom = (line.bottom, end) if end is not None else (0.0, line.top)
                 bands.append((page, (0.0, top, 10_000.0, bottom)))
     return bands
+
+
+def tables_in_regions(
+    path: Path, regions: list[tuple[int, BBox]], spec: ReportSpec, source_sha: str, contents: Contents
+) -> list[ExtractedTable]:
+    """One table per given (page, bbox): the structure layer on areas a user (or a benchmark) names."""
+    tables = []
+    for k, (page_no, bbox) in enumerate(regions, start=1):
+        grid = read_table(contents(page_no), bbox)
+        if grid is None:
+            log.warning("%s: no text in the given region %s on page %d", path, bbox, page_no)
+            continue
+        table = build_table(Region(None, [Piece(page_no, grid.bbox)]), [grid], spec, source_sha, path)
+        table.table_id = f"r{k}"
+        tables.append(table)
+    return tables

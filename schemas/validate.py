@@ -35,7 +35,7 @@ _TABLE_MIRRORS = ("facts", "tables")
 class CheckResult:
     name: str
     dataset: str
-    kind: str  # schema | sum | share | consistency | chart | cross-document
+    kind: str  # schema | sum | share | consistency | chart | cross-document | mapping
     description: str
     status: str  # passed | failed | finding | skipped
     checked: int = 0  # relation instances (or rows) tested
@@ -87,7 +87,7 @@ class CheckResult:
             for cell in inst.cells:
                 if cell.dataset != "stated":
                     out.add(cell.dataset)
-                if cell.table_id and self.kind != "schema":
+                if cell.table_id and self.kind not in ("schema", "mapping"):
                     out.update(_TABLE_MIRRORS)
         return out
 
@@ -197,7 +197,33 @@ def validate(
     results: list[CheckResult] = _schema_results(sources) if schemas else []
     for check in checks:
         results.append(_run_check(check, ctx, known))
+    results += _mapping_results(curated)
     return ValidationRun(results, {sid: v.sha256() for sid, v in sources.items()}, stated_facts, started)
+
+
+def _mapping_results(curated: dict[str, Curated]) -> list[CheckResult]:
+    """A table its spec claims but whose header does not map: its dataset fails, showing what was seen."""
+    out = []
+    for sid, item in curated.items():
+        for problem in item.problems:
+            cell = CellRef(sid, problem.dataset, 0, "header", problem.table_id, problem.page, problem.bbox,
+                           " | ".join(problem.header_seen), f"{problem.table_id} header")  # fmt: skip
+            inst = Instance(problem.table_id, problem.header_seen, problem.expected, None, [cell], False,
+                            note=problem.message)  # fmt: skip
+            out.append(
+                CheckResult(
+                    f"columns map to the spec: {sid} {problem.table_id}",
+                    problem.dataset,
+                    "mapping",
+                    "every column the dataset needs is found in the table's header",
+                    "failed",
+                    checked=1,
+                    failures=[inst],
+                    worst=inst,
+                    reason=problem.message,
+                )
+            )
+    return out
 
 
 def _run_check(check: Check, ctx: Context, known: tuple[dict[str, Any], ...]) -> CheckResult:
