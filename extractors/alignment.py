@@ -214,17 +214,27 @@ def _row_separators(body: list[Line], hrules: list[Rule], width: tuple[float, fl
     return seps
 
 
-def interleaved(lines: list[Line], size: float) -> list[Line]:
+def interleave_groups(lines: list[Line], size: float) -> list[list[Line]]:
     """Lines that overlap vertically are one row's: a label wrapped over two lines with the row's other
-    cells centred between them. Column rivers are read over these, so the wrapped cell counts."""
-    out: list[Line] = []
+    cells centred between them."""
+    groups: list[list[Line]] = []
+    bottom = 0.0
     for line in lines:
-        if out and line.top - out[-1].bottom < -0.1 * size:
-            prev = out[-1]
-            out[-1] = Line(sorted(prev.words + line.words, key=lambda w: w.x0), prev.top, max(prev.bottom, line.bottom))
+        if groups and line.top - bottom < -0.1 * size:
+            groups[-1].append(line)
+            bottom = max(bottom, line.bottom)
         else:
-            out.append(Line(list(line.words), line.top, line.bottom))
-    return out
+            groups.append([line])
+            bottom = line.bottom
+    return groups
+
+
+def interleaved(lines: list[Line], size: float) -> list[Line]:
+    """Each interleaved group as one line: column rivers are read over these, so a wrapped cell counts."""
+    return [
+        Line(sorted((w for ln in g for w in ln.words), key=lambda w: w.x0), g[0].top, max(ln.bottom for ln in g))
+        for g in interleave_groups(lines, size)
+    ]
 
 
 def body_rows(body: list[Line], hrules: list[Rule], edges: list[float], size: float) -> list[list[Line]]:
@@ -298,24 +308,108 @@ def _body_cells(rows: list[list[Line]], edges: list[float], ruled_edges: set[int
     return cells
 
 
+def cell_edges(rows: list[list[Line]], edges: list[float], size: float) -> list[float]:
+    """Where the cells' own edges most likely are, from how each column's body is aligned.
+
+    Right-aligned numbers end just inside their cell's right edge, so the cell boundary after such a
+    column lies just past its text, not in the middle of the gutter; likewise before a left-aligned
+    column. A label set over a column is placed against these edges, not the gutters' midpoints.
+    """
+    n_cols = len(edges) - 1
+    spans: list[tuple[float, float] | None] = []
+    align: list[str] = []
+    for c in range(n_cols):
+        words = [w for row in rows for ln in row for w in ln.words if _col(edges, w.xc) == c]
+        if not words:
+            spans.append(None)
+            align.append("")
+            continue
+        spans.append((min(w.x0 for w in words), max(w.x1 for w in words)))
+        lefts, rights = [w.x0 for w in words], [w.x1 for w in words]
+        spread_l, spread_r = max(lefts) - min(lefts), max(rights) - min(rights)
+        if spread_r + 1 < spread_l:
+            align.append("right")
+        elif spread_l + 1 < spread_r:
+            align.append("left")
+        else:
+            align.append("centre")
+    known = [a for a in align if a in ("left", "right")]
+    if known:
+        usual = max(set(known), key=known.count)
+        # Numbers of one width give no sign of their alignment: they share the table's usual one.
+        align = [
+            usual if a == "centre" and spans[c] and _same_width(rows, edges, c) else a for c, a in enumerate(align)
+        ]
+    out = list(edges)
+    pad = 0.4 * size
+    for k in range(1, n_cols):
+        before, after = spans[k - 1], spans[k]
+        if before is None or after is None:
+            continue
+        gutter = after[0] - before[1]
+        if align[k - 1] == "right" and align[k] != "left":
+            out[k] = before[1] + min(pad, gutter / 2)
+        elif align[k] == "left" and align[k - 1] != "right":
+            out[k] = after[0] - min(pad, gutter / 2)
+    return out
+
+
+def _same_width(rows: list[list[Line]], edges: list[float], c: int) -> bool:
+    widths = [w.x1 - w.x0 for row in rows for ln in row for w in ln.words if _col(edges, w.xc) == c]
+    return bool(widths) and max(widths) - min(widths) < 1.0
+
+
+def _place(segs: list[BBox], slots: list[float]) -> list[tuple[int, int]]:
+    """Columns for each segment of one header line: in order, one label per column unless two labels
+    must share one, each over the cell it overlaps most.
+
+    A segment covering two or more cells spans them (a group label set wide); any other sits over one.
+    ``slots`` are the cells' estimated edges (``cell_edges``).
+    """
+    n_cols = len(slots) - 1
+    options: list[list[tuple[int, int, float]]] = []
+    for x0, _, x1, _ in segs:
+        width = max(x1 - x0, 0.1)
+        overlaps = [max(0.0, min(x1, slots[c + 1]) - max(x0, slots[c])) for c in range(n_cols)]
+        covered = [c for c in range(n_cols) if overlaps[c] > 0.5 * min(width, slots[c + 1] - slots[c])]
+        opts = [(covered[0], covered[-1], 0.0)] if len(covered) >= 2 else []
+        centre = (x0 + x1) / 2
+        for c in range(n_cols):
+            outside = width - overlaps[c]
+            distance = 0.0 if overlaps[c] > 0 else min(abs(centre - slots[c]), abs(centre - slots[c + 1]))
+            opts.append((c, c, outside + distance))
+        options.append(opts)
+    share = 1e3  # two labels on one line over one column: only when nothing else fits
+    best: dict[int, tuple[float, list[tuple[int, int]]]] = {-1: (0.0, [])}
+    for opts in options:
+        nxt: dict[int, tuple[float, list[tuple[int, int]]]] = {}
+        for last, (cost, path) in best.items():
+            for a, b, c in opts:
+                if a < last or (a == last and not (a == b and path and path[-1] == (a, a))):
+                    continue
+                total = cost + c + (share if a == last else 0.0)
+                if b not in nxt or total < nxt[b][0]:
+                    nxt[b] = (total, [*path, (a, b)])
+        best = nxt
+    return min(best.values())[1]
+
+
 def _header_cells(
-    header: list[Line], edges: list[float], ruled_edges: set[int], hrules: list[Rule], size: float
+    header: list[Line],
+    edges: list[float],
+    ruled_edges: set[int],
+    hrules: list[Rule],
+    size: float,
+    slots: list[float],
 ) -> tuple[list[HeaderCell], int]:
     """Header segments placed over the columns they cover, wraps joined, group labels as parents."""
     cuts = [edges[k] for k in ruled_edges]
-    n_cols = len(edges) - 1
     pieces: list[HeaderCell] = []
     for line in header:
-        for seg in segments(line, size, cuts, edges[1:-1]):
-            x0, top, x1, bottom = bbox_of(seg)
-            covered = []
-            for c in range(n_cols):
-                overlap = min(x1, edges[c + 1]) - max(x0, edges[c])
-                if overlap > 0.5 * min(x1 - x0, edges[c + 1] - edges[c]):
-                    covered.append(c)
-            if not covered:
-                covered = [_col(edges, (x0 + x1) / 2)]
-            pieces.append(HeaderCell((covered[0], covered[-1]), list(seg), top, bottom))
+        segs = segments(line, size, cuts, edges[1:-1])
+        boxes = [bbox_of(seg) for seg in segs]
+        for seg, box, cols in zip(segs, boxes, _place(boxes, slots), strict=True):
+            pieces.append(HeaderCell(cols, list(seg), box[1], box[3]))
     # Stack pieces over the same columns into one label unless a rule separates them (a level).
     cells: list[HeaderCell] = []
     for piece in sorted(pieces, key=lambda p: (p.top, p.cols[0])):
@@ -361,10 +455,20 @@ def _widen_groups(cells: list[HeaderCell], hrules: list[Rule], edges: list[float
     top = min(c.top for c in cells) if cells else 0.0
     bottom = max(c.bottom for c in cells) if cells else 0.0
     changed = False
-    for group in [c for c in cells if c.depth == 0]:
+    groups = [
+        g
+        for g in cells
+        if g.depth == 0 and any(c is not g and c.top >= g.bottom - 1 and _overlaps(c, g) for c in cells)
+    ]
+
+    owners = _group_owners(groups, cells, edges)
+
+    def nearest(c: int, group: HeaderCell) -> bool:
+        # Groups side by side over one rule share it: each column goes to the group that owns it.
+        return owners.get(c, group) is group
+
+    for group in groups:
         children = [c for c in cells if c is not group and c.top >= group.bottom - 1 and _overlaps(c, group)]
-        if not children:
-            continue
         under = [r for r in hrules if group.bottom - 1 <= r.pos <= min(c.top for c in children) + 1
                  and r.a < _mid(group) < r.b]  # fmt: skip
         if under:
@@ -373,6 +477,7 @@ def _widen_groups(cells: list[HeaderCell], hrules: list[Rule], edges: list[float
                 c
                 for c in range(n_cols)
                 if min(rule.b, edges[c + 1]) - max(rule.a, edges[c]) > 0.5 * (edges[c + 1] - edges[c])
+                and (group.cols[0] <= c <= group.cols[1] or nearest(c, group))
             ]
             if span and (span[0], span[-1]) != group.cols and span[0] <= group.cols[0] and group.cols[1] <= span[-1]:
                 group.cols, changed = (span[0], span[-1]), True
@@ -381,7 +486,7 @@ def _widen_groups(cells: list[HeaderCell], hrules: list[Rule], edges: list[float
         whole_centre = (top + bottom) / 2
         for step in (-1, 1):
             c = group.cols[0] - 1 if step < 0 else group.cols[1] + 1
-            while 0 <= c < n_cols:
+            while 0 <= c < n_cols and nearest(c, group):
                 own = [x for x in cells if x is not group and x.cols == (c, c)]
                 if not own or any(x.top < group.bottom - 1 for x in own):
                     break
@@ -392,6 +497,49 @@ def _widen_groups(cells: list[HeaderCell], hrules: list[Rule], edges: list[float
                 changed = True
                 c += step
     return changed
+
+
+def _group_owners(groups: list[HeaderCell], cells: list[HeaderCell], edges: list[float]) -> dict[int, HeaderCell]:
+    """Which group label each column belongs to, when several sit side by side.
+
+    Publishers set group labels left-aligned, centred or right-aligned over their sub-columns; the
+    reading that puts each group's edge (or centre) where its sub-labels' edge (or centre) is wins.
+    """
+    if len(groups) < 2:
+        return {}
+    n_cols = len(edges) - 1
+    ordered = sorted(groups, key=lambda g: g.cols[0])
+
+    def by(rule: str) -> dict[int, HeaderCell]:
+        out = {}
+        for c in range(n_cols):
+            if rule == "left":
+                owner = [g for g in ordered if g.cols[0] <= c]
+                chosen = owner[-1] if owner else None
+            elif rule == "right":
+                owner = [g for g in ordered if g.cols[1] >= c]
+                chosen = owner[0] if owner else None
+            else:
+                centre = (edges[c] + edges[c + 1]) / 2
+                chosen = min(ordered, key=lambda g: abs(centre - _mid(g)))
+            if chosen is not None:
+                out[c] = chosen
+        return out
+
+    def misfit(rule: str, owners: dict[int, HeaderCell]) -> float:
+        total = 0.0
+        for g in ordered:
+            subs = [x for x in cells if x not in groups and owners.get(x.cols[0]) is g and x.top >= g.bottom - 1]
+            if not subs:
+                continue
+            sx0 = min(w.x0 for x in subs for w in x.words)
+            sx1 = max(w.x1 for x in subs for w in x.words)
+            gx0, gx1 = min(w.x0 for w in g.words), max(w.x1 for w in g.words)
+            total += {"left": abs(gx0 - sx0), "right": abs(gx1 - sx1)}.get(rule, abs((gx0 + gx1 - sx0 - sx1) / 2))
+        return total
+
+    readings = {rule: by(rule) for rule in ("centre", "left", "right")}
+    return min(readings.items(), key=lambda kv: misfit(*kv))[1]
 
 
 def _mid(cell: HeaderCell) -> float:
@@ -414,8 +562,10 @@ def read_alignment(
     vrules = [r for r in rules if not r.horizontal]
     left, right = min(ln.x0 for ln in lines), max(ln.x1 for ln in lines)
     long_rules = [r for r in hrules if min(r.b, right) - max(r.a, left) >= LONG_RULE * (right - left)]
-    k = split_header(lines, long_rules, size)
-    header, body = lines[:k], lines[k:]
+    # The header ends where a band of lines (wrapped cells joined) first reads as data.
+    groups = interleave_groups(lines, size)
+    k = split_header(interleaved(lines, size), long_rules, size)
+    header, body = [ln for g in groups[:k] for ln in g], [ln for g in groups[k:] for ln in g]
     if columns:
         edges, ruled = list(columns), set()
         edges[0], edges[-1] = min(edges[0], left - 1), max(edges[-1], right + 1)
@@ -423,7 +573,7 @@ def read_alignment(
         edges, ruled = column_edges(interleaved(body, size), vrules, size)
     n_cols = len(edges) - 1
     rows = body_rows(body, hrules, edges, size)
-    hcells, levels = _header_cells(header, edges, ruled, hrules, size)
+    hcells, levels = _header_cells(header, edges, ruled, hrules, size, cell_edges(rows, edges, size))
     cells: list[GridCell] = []
     for cell in hcells:
         below = [c.depth for c in hcells if c is not cell and c.depth > cell.depth and _overlaps(c, cell)]
@@ -436,6 +586,7 @@ def read_alignment(
     n_rows = levels + len(rows)
     grid = TableGrid(page, (edges[0], lines[0].top, edges[-1], lines[-1].bottom), n_rows, n_cols, levels, cells,
                      "alignment", edges)  # fmt: skip
+    grid.drop_empty()  # a spacer column between two boxes, an empty gutter
     return grid
 
 

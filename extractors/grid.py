@@ -6,10 +6,13 @@ produce a ``TableGrid``. Everything downstream (spec mapping, datasets, the JSON
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from extractors.content import Word
 from extractors.layout import BBox, clean_text
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 @dataclass
@@ -49,6 +52,26 @@ class TableGrid:
         for cell in self.cells:
             out[cell.row][cell.col] = cell.text
         return out
+
+    def drop_empty(self) -> None:
+        """Rows and columns with no text (double rules, an outer margin) are not part of the table."""
+        used_rows = sorted({r for c in self.cells if c.text for r in range(c.row, c.row + c.row_span)})
+        used_cols = sorted({k for c in self.cells if c.text for k in range(c.col, c.col + c.col_span)})
+        keep_r = {r: k for k, r in enumerate(used_rows)}
+        keep_c = {c: k for k, c in enumerate(used_cols)}
+        cells = []
+        for cell in self.cells:
+            rows = [keep_r[r] for r in range(cell.row, cell.row + cell.row_span) if r in keep_r]
+            cols = [keep_c[c] for c in range(cell.col, cell.col + cell.col_span) if c in keep_c]
+            if not rows or not cols:
+                continue
+            cell.row, cell.row_span = rows[0], rows[-1] - rows[0] + 1
+            cell.col, cell.col_span = cols[0], cols[-1] - cols[0] + 1
+            cells.append(cell)
+        edges = self.col_edges
+        self.col_edges = [edges[c] for c in used_cols] + [edges[used_cols[-1] + 1]] if used_cols else []
+        self.header_rows = sum(1 for r in used_rows if r < self.header_rows)
+        self.cells, self.n_rows, self.n_cols = cells, len(used_rows), len(used_cols)
 
     def header_labels(self, joiner: str = "/") -> list[str]:
         """One label per column: the header cells above it, top to bottom, joined with ``/``.
@@ -111,7 +134,9 @@ def join_words(words: list[Word]) -> str:
             # Words a producer placed side by side without a space char: a gap says whether one was meant.
             text += (" " if word.x0 - prev.x1 > 0.15 * word.size else "") + word.text
         parts.append(text)
-    return clean_text(" ".join(parts))
+    # Chinese typesetting breaks a line anywhere, even inside a number (201 / 6年): no space is meant.
+    joiner = "" if any(_CJK.search(p) for p in parts) else " "
+    return clean_text(joiner.join(parts))
 
 
 def bbox_of(words: list[Word]) -> BBox:

@@ -107,7 +107,7 @@ def read_lattice(words: list[Word], rules: list[Rule], page: int, bbox: BBox) ->
     if _rows_hidden_in_bands(cells, placed) or _columns_hidden_in_spans(cells, placed):
         return None
     grid = TableGrid(page, (xs[0], ys[0], xs[-1], ys[-1]), n_rows, n_cols, 0, cells, "lattice", xs)
-    _drop_empty(grid)
+    grid.drop_empty()
     if grid.n_rows < 1 or grid.n_cols < 2:
         return None
     grid.header_rows = header_rows_of(grid)
@@ -149,38 +149,20 @@ def _rows_hidden_in_bands(cells: list[GridCell], placed: dict[tuple[int, int], l
 
 
 def _columns_hidden_in_spans(cells: list[GridCell], placed: dict[tuple[int, int], list[Word]]) -> bool:
-    """A cell spanning columns whose text has a column gap in it: the rules do not draw the columns."""
+    """A drawn cell whose lines have column gaps in them: the rules do not draw all the columns (a box
+    round a whole block, a cell spanning columns of text)."""
     for cell in cells:
-        if cell.col_span < 2:
-            continue
         inside = [
             w
             for i in range(cell.row, cell.row + cell.row_span)
             for j in range(cell.col, cell.col + cell.col_span)
             for w in placed.get((i, j), [])
         ]
+        gapped = 0
         for line in text_lines(inside):
-            for a, b in zip(line.words, line.words[1:], strict=False):
-                if b.x0 - a.x1 > 1.5 * max(a.size, b.size):
-                    return True
+            gapped += any(
+                b.x0 - a.x1 > 1.5 * max(a.size, b.size) for a, b in zip(line.words, line.words[1:], strict=False)
+            )
+        if gapped >= (1 if cell.col_span >= 2 else 2):
+            return True
     return False
-
-
-def _drop_empty(grid: TableGrid) -> None:
-    """Rows and columns with no text (double rules, an outer margin) are not part of the table."""
-    used_rows = sorted({r for c in grid.cells if c.text for r in range(c.row, c.row + c.row_span)})
-    used_cols = sorted({k for c in grid.cells if c.text for k in range(c.col, c.col + c.col_span)})
-    keep_r = {r: k for k, r in enumerate(used_rows)}
-    keep_c = {c: k for k, c in enumerate(used_cols)}
-    cells = []
-    for cell in grid.cells:
-        rows = [keep_r[r] for r in range(cell.row, cell.row + cell.row_span) if r in keep_r]
-        cols = [keep_c[c] for c in range(cell.col, cell.col + cell.col_span) if c in keep_c]
-        if not rows or not cols:
-            continue
-        cell.row, cell.row_span = rows[0], rows[-1] - rows[0] + 1
-        cell.col, cell.col_span = cols[0], cols[-1] - cols[0] + 1
-        cells.append(cell)
-    edges = grid.col_edges
-    grid.col_edges = [edges[c] for c in used_cols] + [edges[used_cols[-1] + 1]] if used_cols else []
-    grid.cells, grid.n_rows, grid.n_cols = cells, len(used_rows), len(used_cols)
