@@ -304,7 +304,10 @@ def _body_cells(rows: list[list[Line]], edges: list[float], ruled_edges: set[int
         for group in groups:
             inside = [w for w in words if group[0] <= _col(edges, w.xc) <= group[-1]]
             box = (edges[group[0]], top, edges[group[-1] + 1], bottom)
-            cells.append(GridCell(r, group[0], join_words(inside), box, 1, len(group)))
+            cell = GridCell(r, group[0], join_words(inside), box, 1, len(group))
+            if inside:
+                cell.text_x = (min(w.x0 for w in inside) + max(w.x1 for w in inside)) / 2
+            cells.append(cell)
     return cells
 
 
@@ -392,6 +395,45 @@ def _place(segs: list[BBox], slots: list[float]) -> list[tuple[int, int]]:
                     nxt[b] = (total, [*path, (a, b)])
         best = nxt
     return min(best.values())[1]
+
+
+def _off_axis_spans(cells: list[GridCell], edges: list[float], size: float) -> list[GridCell]:
+    """A label off its column's axis, centred on it and an empty neighbour, spans both (平均值 set over
+    序号 and 城市 in a table with no rules to show the merged cell)."""
+    by_col: dict[int, list[GridCell]] = {}
+    for cell in cells:
+        if cell.col_span == 1 and cell.text:
+            by_col.setdefault(cell.col, []).append(cell)
+    slot = {(c.row, c.col): c for c in cells}
+    out = list(cells)
+    for cell in cells:
+        if cell.col_span != 1 or not cell.text or is_number(cell.text) or cell not in out:
+            continue
+        others = [(o.bbox[0] + o.bbox[2]) / 2 for o in by_col.get(cell.col, []) if o is not cell and o.row != cell.row]
+        words = cell.text
+        if len(others) < 2 or not words:
+            continue
+        centre = _text_centre(cell)
+        axis = median(_text_centre(o) for o in by_col[cell.col] if o is not cell)
+        spread = max(abs(_text_centre(o) - axis) for o in by_col[cell.col] if o is not cell)
+        if spread > 1.5 or abs(centre - axis) < 0.3 * size:
+            continue
+        for step in (-1, 1):
+            nb = slot.get((cell.row, cell.col + step))
+            if nb is None or nb.text or nb.col_span != 1 or nb not in out:
+                continue
+            lo, hi = min(cell.col, nb.col), max(cell.col, nb.col)
+            union = (edges[lo] + edges[hi + 1]) / 2
+            if abs(centre - union) < abs(centre - axis) / 2:
+                cell.col, cell.col_span = lo, 2
+                cell.bbox = (edges[lo], cell.bbox[1], edges[hi + 1], cell.bbox[3])
+                out.remove(nb)
+                break
+    return out
+
+
+def _text_centre(cell: GridCell) -> float:
+    return cell.text_x if cell.text_x is not None else (cell.bbox[0] + cell.bbox[2]) / 2
 
 
 def _header_cells(
@@ -582,7 +624,8 @@ def read_alignment(
         cells.append(
             GridCell(cell.depth, cell.cols[0], join_words(cell.words), box, span, cell.cols[1] - cell.cols[0] + 1)
         )
-    cells += _body_cells(rows, edges, ruled, levels)
+    body = _body_cells(rows, edges, ruled, levels)
+    cells += _off_axis_spans(body, edges, size)
     n_rows = levels + len(rows)
     grid = TableGrid(page, (edges[0], lines[0].top, edges[-1], lines[-1].bottom), n_rows, n_cols, levels, cells,
                      "alignment", edges)  # fmt: skip

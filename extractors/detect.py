@@ -31,9 +31,12 @@ def _line_box(line: Line) -> BBox:
 
 
 def _is_prose(line: Line, width: float, size: float) -> bool:
-    segs = segments(line, size)
-    chars = sum(len(w.text) for w in line.words)
-    return len(segs) == 1 and line.x1 - line.x0 >= PROSE_WIDTH * width and chars >= 12
+    """Running text: one segment, and either as wide as the block or written in sentences."""
+    if len(segments(line, size)) != 1:
+        return False
+    text = "".join(w.text for w in line.words)
+    sentences = any(p in text for p in "。；") or text.count("，") >= 2 or text.count(". ") >= 1
+    return len(text) >= 12 and (line.x1 - line.x0 >= PROSE_WIDTH * width or sentences)
 
 
 def _with_rules(box: BBox, rules: list[Rule]) -> BBox:
@@ -64,7 +67,12 @@ def table_extent(content: PageContent, bbox: BBox, *, ended: bool) -> BBox | Non
         frames = sorted(_rule_clusters(rules), key=_area, reverse=True) + _stacked_rules(rules, size)
         for frame in frames:
             if frame[1] - FRAME_MARGIN <= first.top and first.bottom <= frame[3] + FRAME_MARGIN:
-                lines = [ln for ln in lines if ln.bottom <= frame[3] + FRAME_MARGIN]
+                inside = [ln for ln in lines if ln.bottom <= frame[3] + FRAME_MARGIN]
+                after = lines[len(inside)] if len(inside) < len(lines) else None
+                # A row set below the last rule (an unshaded last stripe) still belongs; a label or a
+                # paragraph does not.
+                if after is None or len(segments(after, size)) < 2:
+                    lines = inside
                 break
         width = max(ln.x1 for ln in lines) - min(ln.x0 for ln in lines)
         kept: list[Line] = []

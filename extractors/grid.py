@@ -23,6 +23,7 @@ class GridCell:
     bbox: BBox
     row_span: int = 1
     col_span: int = 1
+    text_x: float | None = None  # centre of the text itself (the box is the cell's), where known
 
 
 @dataclass

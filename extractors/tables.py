@@ -67,11 +67,36 @@ def _caption_unit(title: str) -> tuple[str, str | None]:
     return title, None
 
 
-def find_captions(lines_by_page: dict[int, list[TextLine]], spec: ReportSpec) -> list[Caption]:
+def page_furniture(lines_by_page: dict[int, list[TextLine]], heights: dict[int, float]) -> set[str]:
+    """Running headers and footers: the same text in a page's margin band on several pages.
+
+    The notice's running header is the report's own title, which reads like a table caption.
+    """
+    seen: dict[str, set[int]] = {}
+    for page, lines in lines_by_page.items():
+        height = heights.get(page, 842.0)
+        for line in lines:
+            if line.bottom < height * MARGIN_BAND * 1.4 or line.top > height * (1 - MARGIN_BAND * 1.4):
+                seen.setdefault(re.sub(r"\d+", "#", normalize(line.text)), set()).add(page)
+    need = max(2, min(3, len(lines_by_page) // 2))
+    return {text for text, pages in seen.items() if len(pages) >= need}
+
+
+def _is_furniture(line: TextLine, furniture: set[str]) -> bool:
+    return re.sub(r"\d+", "#", normalize(line.text)) in furniture
+
+
+def find_captions(
+    lines_by_page: dict[int, list[TextLine]],
+    spec: ReportSpec,
+    furniture: set[str] = frozenset(),  # type: ignore[assignment]
+) -> list[Caption]:
     captions = []
     section, ordinal = "", 0
     for page in sorted(lines_by_page):
         for line in lines_by_page[page]:
+            if _is_furniture(line, furniture):
+                continue
             key = normalize(line.text)
             if spec.section and (m := spec.section.match(key)):
                 section, ordinal = m.group("number"), 0
@@ -208,28 +233,41 @@ def _same_table(first: TableGrid, grid: TableGrid) -> bool:
     return bool(body) and any(is_data(row) for row in body) and abs(grid.n_cols - first.n_cols) <= 1
 
 
+def _read_piece(
+    region: Region, k: int, contents: Contents, first: TableGrid | None, *, runs_on: bool
+) -> TableGrid | None:
+    piece = region.pieces[k]
+    content = contents(piece.page)
+    # Running text can follow a table before its region's end line: it is cut, except where the piece
+    # runs on to the next page (its text reaches the foot of the page by construction).
+    bbox = table_extent(content, piece.bbox, ended=runs_on)
+    if bbox is None:
+        return None
+    if first is None:
+        return read_table(content, bbox)
+    # A continuation keeps the first page's columns, even where one column is empty on this page.
+    grid = read_table(content, bbox, columns=first.col_edges)
+    if grid is not None and grid.header_rows == 0 and _repeats_header(grid, first):
+        grid.header_rows = min(first.header_rows, grid.n_rows)
+    return grid
+
+
 def read_region(region: Region, contents: Contents) -> list[TableGrid]:
     grids: list[TableGrid] = []
-    for k, piece in enumerate(region.pieces):
-        content = contents(piece.page)
-        bbox = table_extent(
-            content, piece.bbox, ended=k + 1 < len(region.pieces) or bool(region.source_note or region.notes)
-        )
-        if bbox is None:
+    for k in range(len(region.pieces)):
+        grid = _read_piece(region, k, contents, grids[0] if grids else None, runs_on=k + 1 < len(region.pieces))
+        usable = grid is not None and grid.n_cols >= 2 and (k == 0 or _same_table(grids[0], grid))
+        if not usable:
+            if grids:
+                # The table did not run on to this page after all: read its last piece as one that ends.
+                last = _read_piece(region, k - 1, contents, grids[0] if k > 1 else None, runs_on=False)
+                if last is not None:
+                    grids[-1] = last
+                    region.pieces[k - 1].bbox = last.bbox
             break
-        if k == 0:
-            grid = read_table(content, bbox)
-        else:
-            # A continuation keeps the first page's columns, even where one column is empty on this page.
-            grid = read_table(content, bbox, columns=grids[0].col_edges)
-            if grid is not None and grid.header_rows == 0 and _repeats_header(grid, grids[0]):
-                grid.header_rows = min(grids[0].header_rows, grid.n_rows)
-        if grid is None or grid.n_cols < 2:
-            break
-        if k > 0 and not _same_table(grids[0], grid):
-            break  # what follows on the next page is not this table
-        piece.bbox = grid.bbox
+        region.pieces[k].bbox = grid.bbox
         grids.append(grid)
+    del region.pieces[len(grids) :]
     return grids
 
 
@@ -333,7 +371,8 @@ def extract_tables(
 ) -> list[ExtractedTable]:
     tables = []
     claimed: list[tuple[int, BBox]] = []
-    for region in find_regions(find_captions(lines_by_page, spec), lines_by_page, pdf, spec):
+    furniture = page_furniture(lines_by_page, {p.page_number: float(p.height) for p in pdf.pages})
+    for region in find_regions(find_captions(lines_by_page, spec, furniture), lines_by_page, pdf, spec):
         grids = read_region(region, contents)
         if not grids:
             log.warning(
