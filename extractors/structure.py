@@ -33,8 +33,12 @@ def read_table(content: PageContent, bbox: BBox, *, columns: list[float] | None 
     rules = content.rules_in(bbox, margin=FRAME_MARGIN)
     if columns is None and _drawn_grid(rules):
         size = median(w.size for w in words)
-        hs = [r.pos for r in rules if r.horizontal]
-        lo, hi = min(hs) - 1.5 * size, max(hs) + 1.5 * size
+        hs = sorted(cluster([r.pos for r in rules if r.horizontal]))
+        # Text beyond the outer rules belongs to the grid for about one row: a last row whose bottom
+        # rule is not drawn (the table runs on to the next page), a first row without its top rule.
+        pitch = median(b - a for a, b in zip(hs, hs[1:], strict=False)) if len(hs) > 1 else 0.0
+        reach = max(1.5 * size, min(pitch, 4 * size))
+        lo, hi = hs[0] - reach, hs[-1] + reach
         framed = [w for w in words if lo <= w.yc <= hi]
         grid = read_lattice(framed, rules, content.page, bbox)
         if grid is not None:

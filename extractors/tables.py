@@ -68,22 +68,34 @@ def _caption_unit(title: str) -> tuple[str, str | None]:
 
 
 def page_furniture(lines_by_page: dict[int, list[TextLine]], heights: dict[int, float]) -> set[str]:
-    """Running headers and footers: the same text in a page's margin band on several pages.
+    """Running headers and footers: the same text in a page's margin band on several pages, or text
+    that differs only by a number running with the page (第 3 页, - 12 -).
 
     The notice's running header is the report's own title, which reads like a table caption.
     """
-    seen: dict[str, set[int]] = {}
+    same: dict[str, set[int]] = {}
+    numbered: dict[str, set[tuple[int, int]]] = {}
     for page, lines in lines_by_page.items():
         height = heights.get(page, 842.0)
         for line in lines:
-            if line.bottom < height * MARGIN_BAND * 1.4 or line.top > height * (1 - MARGIN_BAND * 1.4):
-                seen.setdefault(re.sub(r"\d+", "#", normalize(line.text)), set()).add(page)
+            if line.bottom < height * MARGIN_BAND or line.top > height * (1 - MARGIN_BAND):
+                key = normalize(line.text)
+                same.setdefault(key, set()).add(page)
+                digits = re.findall(r"\d+", key)
+                if len(digits) == 1:
+                    numbered.setdefault(re.sub(r"\d+", "#", key), set()).add((page, int(digits[0]) - page))
     need = max(2, min(3, len(lines_by_page) // 2))
-    return {text for text, pages in seen.items() if len(pages) >= need}
+    out = {text for text, pages in same.items() if len(pages) >= need}
+    for text, seen in numbered.items():
+        offsets = {offset for _, offset in seen}
+        if len(seen) >= need and len(offsets) == 1:
+            out.add(text)
+    return out
 
 
 def _is_furniture(line: TextLine, furniture: set[str]) -> bool:
-    return re.sub(r"\d+", "#", normalize(line.text)) in furniture
+    key = normalize(line.text)
+    return key in furniture or re.sub(r"\d+", "#", key) in furniture
 
 
 def find_captions(
@@ -143,20 +155,31 @@ def _is_caption(text: str, spec: ReportSpec) -> bool:
 MARGIN_BAND = 0.09  # running headers and page numbers live in this share of the page at top and bottom
 
 
-def _body_top(lines: list[TextLine], page_height: float) -> float:
+PAGE_NUMBER = re.compile(r"^(?:第\s*)?[-–—]?\s*\d{1,4}\s*[-–—]?(?:\s*页)?$|^\d{1,4}\s*/\s*\d{1,4}$")
+
+
+def _margin_text(line: TextLine, furniture: set[str]) -> bool:
+    return _is_furniture(line, furniture) or bool(PAGE_NUMBER.match(normalize(line.text)))
+
+
+def _body_top(lines: list[TextLine], page_height: float, furniture: set[str]) -> float:
     """Where a continued table can start: under the running header, if the page has one."""
-    header = [ln for ln in lines if ln.bottom < page_height * MARGIN_BAND]
-    return max(ln.bottom for ln in header) + 1 if header else page_height * 0.04
+    header = [ln for ln in lines if ln.bottom < page_height * MARGIN_BAND * 1.4 and _margin_text(ln, furniture)]
+    return max(ln.bottom for ln in header) + 1 if header else page_height * 0.02
 
 
-def _body_bottom(lines: list[TextLine], page_height: float) -> float:
-    """Where a table running to the page's foot must end: above the page number, if any."""
-    footer = [ln for ln in lines if ln.top > page_height * (1 - MARGIN_BAND) and len(ln.text) <= 12]
-    return min(ln.top for ln in footer) - 1 if footer else page_height * 0.98
+def _body_bottom(lines: list[TextLine], page_height: float, furniture: set[str]) -> float:
+    """Where a table running to the page's foot must end: above the page number and footer, if any."""
+    footer = [ln for ln in lines if ln.top > page_height * (1 - MARGIN_BAND * 1.4) and _margin_text(ln, furniture)]
+    return min(ln.top for ln in footer) - 1 if footer else page_height * 0.99
 
 
 def find_regions(
-    captions: list[Caption], lines_by_page: dict[int, list[TextLine]], pdf: pdfplumber.PDF, spec: ReportSpec
+    captions: list[Caption],
+    lines_by_page: dict[int, list[TextLine]],
+    pdf: pdfplumber.PDF,
+    spec: ReportSpec,
+    furniture: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> list[Region]:
     regions = []
     for caption in captions:
@@ -172,7 +195,7 @@ def find_regions(
         while True:
             bottom, ended = _scan_region(lines, top, region, spec)
             if bottom is None:
-                bottom = _body_bottom(lines_by_page[page_no], float(page.height))
+                bottom = _body_bottom(lines_by_page[page_no], float(page.height), furniture)
             region.pieces.append(Piece(page_no, (0.0, top, float(page.width), bottom)))
             if ended or page_no >= len(pdf.pages):
                 break
@@ -180,7 +203,7 @@ def find_regions(
             page_no += 1
             page = pdf.pages[page_no - 1]
             lines = lines_by_page.get(page_no, [])
-            top = _body_top(lines, page.height)
+            top = _body_top(lines, page.height, furniture)
             lines = [ln for ln in lines if ln.top >= top]
             top = _skip_continuation(lines, top, caption, spec)
             lines = [ln for ln in lines if ln.top >= top]
@@ -372,7 +395,7 @@ def extract_tables(
     tables = []
     claimed: list[tuple[int, BBox]] = []
     furniture = page_furniture(lines_by_page, {p.page_number: float(p.height) for p in pdf.pages})
-    for region in find_regions(find_captions(lines_by_page, spec, furniture), lines_by_page, pdf, spec):
+    for region in find_regions(find_captions(lines_by_page, spec, furniture), lines_by_page, pdf, spec, furniture):
         grids = read_region(region, contents)
         if not grids:
             log.warning(
