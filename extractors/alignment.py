@@ -43,12 +43,18 @@ def segments(line: Line, size: float, cuts: list[float] = (), soft: list[float] 
             prev = out[-1][-1]
             gap = word.x0 - prev.x1
             ruled = any(prev.xc < c < word.xc for c in cuts)
-            edge = gap >= 0.2 * size and any(prev.x1 - 1 <= c <= word.x0 + 1 for c in soft)
-            if gap < SEGMENT_GAP * size and not ruled and not edge:
+            edge = gap >= 0.2 * size and any(prev.xc < c < word.xc for c in soft)
+            # 区　域, 序　号: a two-character label spaced out to its cell's width is one label.
+            spaced = _single_cjk(prev) and _single_cjk(word) and gap <= 1.3 * size and len(out[-1]) == 1
+            if (gap < SEGMENT_GAP * size or spaced) and not ruled and not edge:
                 out[-1].append(word)
                 continue
         out.append([word])
     return out
+
+
+def _single_cjk(word: Word) -> bool:
+    return len(word.text) == 1 and "\u3400" <= word.text <= "\u9fff"
 
 
 def _seg_texts(line: Line, size: float) -> list[str]:
@@ -62,12 +68,44 @@ def _seg_texts(line: Line, size: float) -> list[str]:
     return out
 
 
+def _signature(texts: list[str]) -> tuple[str, ...]:
+    """A row's shape: per cell a decimal number (d), an integer (i) or text (t)."""
+    out = []
+    for t in texts:
+        if not is_number(t):
+            out.append("t")
+        else:
+            out.append("d" if "." in t or "．" in t else "i")
+    return tuple(out)
+
+
+def _alike(a: tuple[str, ...], b: tuple[str, ...]) -> float:
+    if len(a) != len(b) or not a:
+        return 0.0
+    return sum(1.0 if x == y else 0.5 if {x, y} == {"d", "i"} else 0.0 for x, y in zip(a, b, strict=True)) / len(a)
+
+
 def split_header(lines: list[Line], long_rules: list[Rule], size: float) -> int:
-    """How many of ``lines`` are header: those above the first data line, or above the header rule."""
+    """How many of ``lines`` (bands of lines, wrapped cells joined) are header.
+
+    The body's rows share a shape (text stub, then numbers of a given precision); the header is the run
+    of leading rows that do not have it — even a row of numbers does not (a wrapped year 20 / 16年). A
+    long rule under those rows (three-line, box and header-rule tables) marks the header's end exactly.
+    """
+    texts = [_seg_texts(line, size) for line in lines]
+    sigs = [_signature(t) for t in texts]
+    lower = [s for s in sigs[len(sigs) // 3 :] if len(s) >= 2] or [s for s in sigs if len(s) >= 2]
+    modal = max(sorted(set(lower)), key=lower.count) if lower else ()
+    # A long rule under leading rows none of which has the body's shape: the header rule.
+    cap = min(6, max(1, len(lines) // 2))
+    for rule in sorted((r.pos for r in long_rules), reverse=True):
+        above = [k for k, ln in enumerate(lines) if ln.bottom <= rule + 1]
+        if 0 < len(above) <= cap and len(above) < len(lines) and lines[len(above)].top >= rule - 1:
+            if modal and all(_alike(sigs[k], modal) < 0.7 for k in above):
+                return len(above)
     first_data = None
-    for k, line in enumerate(lines):
-        texts = _seg_texts(line, size)
-        if len(texts) >= 2 and is_data(texts):
+    for k, (line_texts, sig) in enumerate(zip(texts, sigs, strict=True)):
+        if len(line_texts) >= 2 and is_data(line_texts) and (not modal or _alike(sig, modal) >= 0.7 or k > 0):
             first_data = k
             break
     limit = first_data if first_data is not None else min(len(lines), 5)
@@ -338,7 +376,7 @@ def cell_edges(rows: list[list[Line]], edges: list[float], size: float) -> list[
             align.append("centre")
     known = [a for a in align if a in ("left", "right")]
     if known:
-        usual = max(set(known), key=known.count)
+        usual = max(sorted(set(known)), key=known.count)
         # Numbers of one width give no sign of their alignment: they share the table's usual one.
         align = [
             usual if a == "centre" and spans[c] and _same_width(rows, edges, c) else a for c, a in enumerate(align)
