@@ -580,7 +580,9 @@ def _stage(
             tree += written
             if name not in result.published:
                 result.published.append(name)
-    if not tree:
+    if all(f.carried_from is not None for f in tree):
+        # Nothing new (every source failed, or none was given): no version that only repeats the last one,
+        # so curated/ and `soetl rollback` keep pointing at versions that differ.
         return None
     old_sources = {s.get("title"): s for s in _package_of(previous_root).get("sources", []) if isinstance(s, dict)}
     records = {**old_sources, **{sid: _source_record(sources[sid]) for sid in fresh}}

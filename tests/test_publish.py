@@ -108,7 +108,8 @@ def expected_frame(curated: dict[str, Curated], name: str) -> pd.DataFrame:
     parts = [canonical_frame(c.frames[name], dataset) for c in curated.values() if not c.frames[name].empty]
     frame = pd.concat(parts, ignore_index=True)
     if name == "figures":  # published inside the version: images/<source id>/<file>
-        frame["image_path"] = [f"images/{s}/{Path(p).name}" for s, p in zip(frame["source_id"], frame["image_path"])]
+        pairs = zip(frame["source_id"], frame["image_path"], strict=True)
+        frame["image_path"] = [f"images/{s}/{Path(p).name}" for s, p in pairs]
     return sort_rows(frame, dataset)
 
 
