@@ -155,9 +155,6 @@ def served(tmp_path_factory) -> Iterator[Served]:
     }
     nightly_data, soon_data = _tiny_data(root / "nightly"), _tiny_data(root / "soon")
     soetl = str(BIN / "soetl")
-    nightly = Proc.start(
-        [soetl, "serve", "--data-dir", str(nightly_data)], env, nightly_data, root / "serve-nightly.log"
-    )
     # A minute boundary far enough ahead for the serve process to register first, even on a busy machine
     # (two serve processes and the server starting on 2 cores); the first test runs in the meantime.
     now = datetime.now(ZONE)
@@ -167,6 +164,10 @@ def served(tmp_path_factory) -> Iterator[Served]:
          "--cron", f"{soon_at.minute} {soon_at.hour} * * *", "--timezone", "Asia/Shanghai"],
         env, soon_data, root / "serve-soon.log",
     )  # fmt: skip
+    # The time-critical one first; the nightly one registers while the first test runs.
+    nightly = Proc.start(
+        [soetl, "serve", "--data-dir", str(nightly_data)], env, nightly_data, root / "serve-nightly.log"
+    )
     served = Served(url, env, server, nightly, soon, nightly_data, soon_data, soon_at, started)
     try:
         yield served
