@@ -58,7 +58,7 @@ DATASET_COLUMNS: dict[str, list[str]] = {
     "province_execution": ["year", "region", "province", *EXECUTION_COLUMNS],
     "ito_by_region": ["year", "region", "ito_execution_usd_100m", "is_total"],
     "demo_city_clusters": ["year", "region", *CLUSTER_COLUMNS, "is_total"],
-    "figures": ["figure_id", "title", "page", "source_note", "image_path", "has_data"],
+    "figures": ["figure_id", "title", "page", "kind", "bbox", "source_note", "image_path", "has_data"],
     "chart_series": ["figure_id", "series", "category", "value", "unit", "value_origin"],
     "facts": ["table_id", "row_label", "column_label", "value", "value_text", "unit", "page", "bbox"],
     "tables": [
@@ -334,6 +334,8 @@ def curate(result: ExtractionResult, source_id: str) -> Curated:
                 "figure_id": fig.figure_id,
                 "title": fig.title,
                 "page": fig.page,
+                "kind": fig.kind,
+                "bbox": [float(v) for v in fig.bbox],
                 "source_note": fig.source_note,
                 "image_path": fig.image_path,
                 "has_data": fig.has_data,

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -17,8 +15,16 @@ from rich.table import Table
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="soetl: MOFCOM service-outsourcing PDFs → checked datasets"
 )
+# Diagnostics go to stderr, results (what `extract` and `report` find) to stdout, so a pipe gets only data.
 # soft_wrap: long paths and messages stay on one line, so they can be copied and grepped.
 console = Console(stderr=True, soft_wrap=True)
+
+
+def _stdout() -> Console:
+    out = Console(soft_wrap=True, highlight=False)
+    if not out.is_terminal:
+        out.width = 200  # a pipe or a file: do not wrap table cells at 80 columns
+    return out
 
 DataDir = Annotated[
     Path | None,
@@ -40,10 +46,10 @@ def run(
         Path | None, typer.Option(help="Catalog of sources (default: <data dir>/catalog.toml, else the bundled one)")
     ] = None,
     data_dir: DataDir = None,
+    refresh: Annotated[bool, typer.Option("--refresh", help="Extract every source again, ignoring the cache")] = False,
 ) -> None:
     """Run the flow once: fetch every source, extract, validate, publish, write the audit report."""
     from flows.catalog import CatalogError, load_catalog
-    from flows.pipeline import run_once
 
     data = _data_dir(data_dir)
     catalog_path = _catalog_path(catalog, data)
@@ -52,18 +58,66 @@ def run(
     except CatalogError as exc:
         console.print(f"[red]catalog error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
+    _require_reachable_server(optional=True)
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 
     from flows import progress
+    from flows.pipeline import run_once
 
     with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), console=console) as bars:
         progress.install(progress.RichReporter(bars))
         try:
-            summary, ok = run_once(catalog_path, data)
+            summary, ok = run_once(catalog_path, data, refresh=refresh)
         finally:
             progress.install(None)
     _print_summary(summary)
     raise typer.Exit(0 if ok else 1)
+
+
+def _configured_api() -> tuple[str | None, str]:
+    """The Prefect API URL in force and what sets it (the environment, or which profile)."""
+    from prefect.context import get_settings_context
+    from prefect.settings import PREFECT_API_URL
+
+    url = PREFECT_API_URL.value()
+    if os.environ.get("PREFECT_API_URL"):
+        return url, "the PREFECT_API_URL environment variable"
+    try:
+        profile = get_settings_context().profile.name
+    except Exception:  # noqa: BLE001 - only for the message
+        profile = "active"
+    return url, f"Prefect profile {profile!r} (`prefect config unset PREFECT_API_URL` removes it)"
+
+
+def _require_reachable_server(*, optional: bool) -> str | None:
+    """Exit with one line when a configured Prefect server does not answer; with none, None (or exit)."""
+    import httpx
+
+    url, where = _configured_api()
+    if not url:
+        if optional:
+            return None  # Prefect starts a temporary local server for the run
+        console.print(
+            "[red]no Prefect server configured.[/red] Schedules need one: run `prefect server start` in another "
+            "terminal, then `PREFECT_API_URL=http://127.0.0.1:4200/api soetl serve` (or put the URL in a named "
+            "profile: `prefect profile create soetl`, `prefect --profile soetl config set PREFECT_API_URL=…`)."
+        )
+        raise typer.Exit(2)
+    try:
+        response = httpx.get(url.rstrip("/") + "/health", timeout=5.0)
+        problem = None if response.status_code == 200 else f"HTTP {response.status_code} from /health"
+    except httpx.HTTPError as exc:
+        problem = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    if problem:
+        fix = "start it (`prefect server start`)" + (
+            ", or unset PREFECT_API_URL to run on a temporary local server" if optional else ""
+        )
+        console.print(
+            f"[red]Prefect server {escape(url)} is not reachable[/red] ({escape(problem)}); it is set by "
+            f"{escape(where)}: {fix}."
+        )
+        raise typer.Exit(2)
+    return url
 
 
 def _catalog_path(catalog: Path | None, data: Path) -> Path:
@@ -75,20 +129,27 @@ def _catalog_path(catalog: Path | None, data: Path) -> Path:
 
 def _print_summary(summary) -> None:  # type: ignore[no-untyped-def]
     table = Table(title=f"soetl run {summary.run_id}")
-    for column in ("source", "status", "kind", "pages", "tables", "figures"):
+    columns = ("source", "fetch", "status", "kind", "pages", "tables", "figures")
+    for column in columns:
         table.add_column(column)
     for row in summary.sources:
         style = "green" if row["status"] == "ok" else "red"
-        cells = (escape(str(row[c])) for c in ("source", "status", "kind", "pages", "tables", "figures"))
-        table.add_row(*cells, style=style)
+        table.add_row(*(escape(str(row[c] if row[c] is not None else "")) for c in columns), style=style)
     console.print(table)
-    console.print(f"curated datasets: {summary.curated_path}  ({', '.join(summary.published) or 'none published'})")
-    console.print(f"audit report:     {summary.report_path}")
+    checks = summary.checks
+    console.print(
+        f"checks: {checks.get('run', 0)} ran, {checks.get('passed', 0)} passed, {checks.get('failed', 0)} failed, "
+        f"{checks.get('finding', 0)} known findings, {checks.get('skipped', 0)} skipped"
+    )
+    console.print(
+        f"curated datasets: {escape(str(summary.curated_path))}  ({', '.join(summary.published) or 'none published'})"
+    )
+    console.print(f"audit report:     {escape(str(summary.report_path or 'not written'))}")
     if summary.failed_datasets:
         console.print(f"[red]not published (failed validation):[/red] {', '.join(summary.failed_datasets)}")
-    for row in summary.sources:
-        if row["error"]:
-            console.print(f"[red]{escape(row['source'])}:[/red] {escape(row['error'])}")
+    for error in summary.errors:
+        console.print(f"[red]{escape(error.source_id)} [{escape(error.where)}]:[/red] {escape(error.message)}"
+                      + (f" — {escape(error.hint)}" if error.hint else ""))  # fmt: skip
 
 
 @app.command()
@@ -97,22 +158,17 @@ def serve(
     timezone: Annotated[str, typer.Option(help="Time zone of the schedule")] = "Asia/Shanghai",
     catalog: Annotated[Path | None, typer.Option(help="Catalog of sources")] = None,
     data_dir: DataDir = None,
+    name: Annotated[str, typer.Option(help="Deployment name (one per catalog served)")] = "soetl-nightly",
 ) -> None:
-    """Serve the flow on a nightly schedule (needs a Prefect server: `prefect server start`)."""
+    """Serve the flow on a schedule (needs a Prefect server: `PREFECT_API_URL=… soetl serve`)."""
     from prefect import serve as prefect_serve
-    from prefect.settings import PREFECT_API_URL
 
     from flows.pipeline import nightly_deployment
 
-    if not PREFECT_API_URL.value():
-        console.print(
-            "[red]no Prefect server configured.[/red] Schedules need one: run `prefect server start` in another "
-            "terminal, then `prefect config set PREFECT_API_URL=http://127.0.0.1:4200/api` and run this again."
-        )
-        raise typer.Exit(2)
+    _require_reachable_server(optional=False)
     data = _data_dir(data_dir)
     try:
-        deployment = nightly_deployment(cron, timezone, _catalog_path(catalog, data), data)
+        deployment = nightly_deployment(cron, timezone, _catalog_path(catalog, data), data, name=name)
     except ValueError as exc:  # a bad cron string or time zone
         console.print(f"[red]cannot schedule:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
@@ -123,38 +179,64 @@ def serve(
 def extract(
     pdf: Annotated[Path, typer.Argument(help="A PDF file", exists=False)],
     out: Annotated[
-        Path | None, typer.Option("--out", help="Write tables as CSV, figures as PNG and a summary JSON here")
+        Path | None,
+        typer.Option("--out", help="A directory to write tables as CSV, figures as PNG and extraction.json into"),
     ] = None,
     kind: Annotated[str | None, typer.Option(help="city_evaluation or annual_report (default: detect)")] = None,
 ) -> None:
-    """Extract one PDF without the flow: print what it holds, or write it to --out."""
+    """Extract one PDF without the flow: list its tables and figures on stdout, or write them to --out."""
+    import tempfile
+
     from extractors.errors import ExtractionError
     from extractors.extract import extract_pdf
 
     if not pdf.is_file():
         console.print(f"[red]{escape(str(pdf))}: no such file[/red]")
         raise typer.Exit(2)
-    try:
-        result = extract_pdf(pdf, kind=kind, image_dir=(out / "figures") if out else None)
-    except ExtractionError as exc:
-        console.print(f"[red]{escape(str(exc))}[/red]")
-        raise typer.Exit(1) from None
-    counts = f"{result.pages} pages, {len(result.tables)} tables, {len(result.figures)} figures"
-    console.print(f"{pdf}: {result.kind} {result.year}, {counts}")
+    if out is not None and out.exists() and not out.is_dir():
+        console.print(f"[red]--out {escape(str(out))} is a file, not a directory[/red]: give a directory "
+                      "(it is created if missing), or remove the file")  # fmt: skip
+        raise typer.Exit(2)
+    with tempfile.TemporaryDirectory(prefix="soetl-figures-") as scratch:
+        # Figures are found while their PNGs are rendered; without --out they go to a scratch folder.
+        try:
+            result = extract_pdf(pdf, kind=kind, image_dir=(out / "figures") if out else Path(scratch))
+        except ExtractionError as exc:
+            console.print(f"[red]{escape(str(exc))}[/red]")
+            raise typer.Exit(1) from None
     for problem in result.problems:
-        console.print(f"[yellow]{escape(problem.problem)}[/yellow]")
-    if out is None:
-        for table in result.tables:
-            shape = f"{len(table.rows)}×{len(table.columns)}"
-            pages = ",".join(map(str, table.provenance.pages))
-            console.print(f"  {table.table_id:8} p{pages:6} {table.dataset or '-':20} {shape:7} {table.caption}")
+        console.print(f"[yellow]warning:[/yellow] {escape(problem.problem)}")
+    if out is not None:
+        _write_extraction(result, out)
+        console.print(f"wrote {len(result.tables)} tables and {len(result.figures)} figures to {escape(str(out))}")
         return
-    _write_extraction(result, out)
-    console.print(f"wrote {out}")
+    _print_extraction(result, pdf)
+
+
+def _print_extraction(result, pdf: Path) -> None:  # type: ignore[no-untyped-def]
+    from rich import box
+
+    out = _stdout()
+    year = result.year if result.year is not None else "year unknown"
+    counts = f"{result.pages} pages, {len(result.tables)} tables, {len(result.figures)} figures"
+    out.print(escape(f"{pdf}: {result.kind or 'unknown kind'} {year}, {counts}"))
+    tables = Table("table", "pages", "dataset", "rows×cols", "parser", "caption", box=box.SIMPLE, title="tables")
+    for t in result.tables:
+        pages = ",".join(map(str, t.provenance.pages))
+        shape = f"{len(t.rows)}×{len(t.columns)}"
+        cells = (t.table_id, pages, t.dataset or "—", shape, t.provenance.parser, t.caption or "(no caption)")
+        tables.add_row(*(escape(str(v)) for v in cells))
+    out.print(tables)
+    figures = Table("figure", "page", "kind", "points", "title", box=box.SIMPLE, title="figures")
+    for f in result.figures:
+        figures.add_row(*(escape(str(v)) for v in (f.figure_id, f.page, f.kind, len(f.points), f.title or "")))
+    out.print(figures)
 
 
 def _write_extraction(result, out: Path) -> None:  # type: ignore[no-untyped-def]
     import csv
+    import json
+    from dataclasses import asdict
 
     out.mkdir(parents=True, exist_ok=True)
     for table in result.tables:
@@ -177,14 +259,27 @@ def _write_extraction(result, out: Path) -> None:  # type: ignore[no-untyped-def
 
 
 @app.command()
-def report(data_dir: DataDir = None) -> None:
-    """Print the path of the newest audit report."""
-    reports = _data_dir(data_dir) / "reports"
-    candidates = sorted(reports.glob("*/index.html"), key=os.path.getmtime) if reports.exists() else []
-    if not candidates:
-        console.print(f"no audit report under {reports} yet; run `soetl run` first")
+def report(
+    data_dir: DataDir = None,
+    latest: Annotated[bool, typer.Option("--latest", help="The newest run's report, published or not")] = False,
+) -> None:
+    """Print the path of the audit report of the curated version now live (after a rollback too)."""
+    from flows.stages import live_report, newest_report
+
+    data = _data_dir(data_dir)
+    live, newest = live_report(data), newest_report(data)
+    if newest is None and live is None:
+        console.print(f"no audit report under {escape(str(data / 'reports'))} yet; run `soetl run` first")
         raise typer.Exit(1)
-    print(candidates[-1])
+    if latest or live is None:
+        if not latest:
+            console.print("nothing is published yet: this is the newest run's report")
+        print(newest or live)
+        return
+    print(live)
+    if newest is not None and newest.parent.name > live.parent.name:
+        console.print(f"note: a later run's report is {escape(str(newest))} (`soetl report --latest`); "
+                      "curated/ holds the version of the report above")  # fmt: skip
 
 
 @app.command()

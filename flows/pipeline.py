@@ -1,13 +1,16 @@
 """The nightly flow: pull every catalog source, land it in raw/, extract, validate, publish, report.
 
-A source that fails to fetch does not stop the others: its last good raw copy is used and the run
-says so. Extraction is cached on the PDF's sha256 and the extractor version, so a night with nothing
-new re-extracts nothing. The run ends Failed when any source failed or any dataset failed validation,
-after publishing everything that passed.
+Every fault stays with its source: whatever one source raises while it is fetched, extracted, shaped,
+validated or published is caught at that source and named (flows/problems.py), and the other sources
+go on. A source that fails to fetch is extracted from its last good raw copy, and the run says so.
+Extraction is cached on the PDF's sha256, its kind, and a fingerprint of the extractor's code and
+specs, so a night with nothing new re-extracts nothing and an edited spec is never served stale. The
+run ends Failed, listing every failure, after publishing everything that passed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import uuid
 from dataclasses import dataclass, field
@@ -17,23 +20,48 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
+from prefect.context import TaskRunContext
 from prefect.states import Completed, Failed
 from prefect.tasks import exponential_backoff
 
-from extractors.errors import ExtractionError
-from extractors.extract import EXTRACTOR_VERSION, extract_pdf
+import extractors
+from extractors.extract import extract_pdf
 from extractors.model import ExtractionResult
+from extractors.spec import SPEC_DIR, load_specs
 from flows import progress
 from flows.catalog import SourceEntry, load_catalog
-from flows.fetch import FetchError, Landed, TransientFetchError, append_manifest, fetch, last_good, record
+from flows.fetch import Landed, TransientFetchError, append_manifest, fetch, last_good, record
+from flows.problems import SourceError, log_error, name_error
 
 DEFAULT_RETRIES = 3
+FETCH_STATUS = {"downloaded": "downloaded", "not_modified": "not modified", "copied": "copied"}
 
 
 def data_dir_default() -> Path:
     """SOETL_DATA_DIR, or the project root (raw/, curated/, reports/ beside the code)."""
     env = os.environ.get("SOETL_DATA_DIR")
     return Path(env) if env else Path(__file__).resolve().parents[1]
+
+
+def spec_dir_default() -> Path:
+    """SOETL_SPEC_DIR (to try an edited copy of the specs), or the specs shipped in extractors/specs/."""
+    env = os.environ.get("SOETL_SPEC_DIR")
+    return Path(env) if env else SPEC_DIR
+
+
+def _tree_digest(root: Path, pattern: str) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob(pattern) if "__pycache__" not in p.parts):
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def extraction_fingerprint(spec_dir: Path, code_dir: Path | None = None) -> str:
+    """A digest of the extractor package's sources and of the spec files: what an extraction depends on
+    besides the PDF. Derived, never bumped by hand: any edit to either gives a new cache key."""
+    code = code_dir or Path(extractors.__file__).resolve().parent
+    both = _tree_digest(code, "*.py") + _tree_digest(Path(spec_dir), "*.toml")
+    return hashlib.sha256(both.encode()).hexdigest()[:16]
 
 
 def _transient(task: Any, task_run: Any, state: Any) -> bool:
@@ -47,21 +75,36 @@ def _retry_base() -> float:
 
 @task(name="fetch", retries=DEFAULT_RETRIES, retry_condition_fn=_transient, task_run_name="fetch {source.id}")
 def fetch_task(source: SourceEntry, raw_dir: Path) -> Landed:
-    landed = fetch(source, raw_dir, progress=lambda got, total: progress.download(source.id, got, total))
+    logger = get_run_logger()
+    try:
+        landed = fetch(source, raw_dir, progress=lambda got, total: progress.download(source.id, got, total))
+    except TransientFetchError as exc:
+        ctx = TaskRunContext.get()
+        attempt, attempts = (ctx.task_run.run_count, ctx.task.retries + 1) if ctx else (1, 1)
+        then = "will retry" if attempt < attempts else "retries exhausted"
+        log = logger.warning if attempt < attempts else logger.error
+        log("%s: attempt %d of %d failed: %s; %s", source.id, attempt, attempts, exc.problem, then)
+        raise
     append_manifest(raw_dir, {**record(landed), "kind": source.kind})
-    get_run_logger().info("%s: %s %s (%d bytes)", source.id, landed.status, landed.path, landed.bytes)
+    logger.info("%s: %s %s (%d bytes)", source.id, landed.status, landed.path, landed.bytes)
     return landed
 
 
 def _extract_key(context: Any, parameters: dict[str, Any]) -> str:
-    return f"extract-{parameters['sha256']}-{parameters['kind'] or 'auto'}-{EXTRACTOR_VERSION}"
+    return f"extract-{parameters['sha256']}-{parameters['kind'] or 'auto'}-{parameters['fingerprint']}"
 
 
 @task(name="extract", cache_key_fn=_extract_key, persist_result=True, task_run_name="extract {source_id}")
-def extract_task(source_id: str, pdf_path: Path, sha256: str, kind: str | None, image_dir: Path) -> ExtractionResult:
-    get_run_logger().info("%s: extracting %s", source_id, pdf_path)
+def extract_task(
+    source_id: str, pdf_path: Path, sha256: str, kind: str | None, image_dir: Path, spec_dir: Path, fingerprint: str
+) -> ExtractionResult:
+    get_run_logger().info("%s: extracting %s (extractor %s)", source_id, pdf_path, fingerprint)
     return extract_pdf(
-        pdf_path, kind=kind, image_dir=image_dir, on_page=lambda done, total: progress.page(source_id, done, total)
+        pdf_path,
+        kind=kind,
+        specs=load_specs(Path(spec_dir)),
+        image_dir=image_dir,
+        on_page=lambda done, total: progress.page(source_id, done, total),
     )
 
 
@@ -69,10 +112,19 @@ def extract_task(source_id: str, pdf_path: Path, sha256: str, kind: str | None, 
 class SourceOutcome:
     source: SourceEntry
     landed: Landed | None = None
-    fetch_error: str | None = None
+    fetch_status: str = ""  # downloaded | not modified | copied (a local file) | failed → …
     used_fallback: bool = False
     extraction: ExtractionResult | None = None
-    extract_error: str | None = None
+    errors: list[SourceError] = field(default_factory=list)
+
+    @property
+    def fetch_error(self) -> str | None:
+        return next((e.line() for e in self.errors if e.stage == "fetch"), None)
+
+    @property
+    def proceeds(self) -> bool:
+        """Extracted, and nothing but its fetch (served from the last good copy) failed: shape, check, publish it."""
+        return self.extraction is not None and all(e.stage == "fetch" for e in self.errors)
 
 
 @dataclass
@@ -80,110 +132,167 @@ class RunSummary:
     run_id: str
     data_dir: str
     sources: list[dict[str, Any]] = field(default_factory=list)
-    failed_sources: list[str] = field(default_factory=list)
+    errors: list[SourceError] = field(default_factory=list)
     failed_datasets: list[str] = field(default_factory=list)
     published: list[str] = field(default_factory=list)
     report_path: str | None = None
     curated_path: str | None = None
+    checks: dict[str, int] = field(default_factory=dict)  # run / passed / failed / finding / skipped
+
+    @property
+    def failed_sources(self) -> list[str]:
+        return sorted({e.source_id for e in self.errors if e.source_id != "*"})
 
     @property
     def ok(self) -> bool:
-        return not self.failed_sources and not self.failed_datasets
+        return not self.errors and not self.failed_datasets
 
 
 def _land(source: SourceEntry, raw_dir: Path) -> SourceOutcome:
     outcome = SourceOutcome(source)
-    retry_base = _retry_base()
-    fetcher = fetch_task.with_options(retry_delay_seconds=exponential_backoff(backoff_factor=retry_base))
+    fetcher = fetch_task.with_options(retry_delay_seconds=exponential_backoff(backoff_factor=_retry_base()))
     try:
         outcome.landed = fetcher(source, raw_dir)
+        outcome.fetch_status = FETCH_STATUS.get(outcome.landed.status, outcome.landed.status)
         return outcome
-    except (FetchError, OSError) as exc:
-        outcome.fetch_error = str(exc)
-    append_manifest(raw_dir, {"source_id": source.id, "url": source.url, "status": "failed",
-                              "error": outcome.fetch_error, "fetched_at": datetime.now(UTC).isoformat()})  # fmt: skip
-    previous = last_good(raw_dir, source.id)
+    except Exception as exc:  # noqa: BLE001 - whatever one source raises stays with that source
+        error = name_error(exc, source.id, "fetch")
+        if isinstance(exc, TransientFetchError):
+            error.message += f" (gave up after {fetch_task.retries + 1} attempts)"
+            error.hint = "the server may be down or slow; the next run tries again"
+        outcome.errors.append(error)
+    try:
+        append_manifest(raw_dir, {"source_id": source.id, "url": source.url, "status": "failed",
+                                  "error": error.line(), "fetched_at": datetime.now(UTC).isoformat()})  # fmt: skip
+        previous = last_good(raw_dir, source.id)
+    except OSError:
+        previous = None
     if previous:
         outcome.landed = Landed(**{k: v for k, v in previous.items() if k in Landed.__dataclass_fields__})
         outcome.used_fallback = True
+        outcome.fetch_status = f"failed → last good copy from {str(previous.get('fetched_at', '?'))[:10]}"
+        fallback = f"extracted from the last good copy ({outcome.landed.path})"
+        error.hint = f"{error.hint}; {fallback}" if error.hint else fallback
+    else:
+        outcome.fetch_status = "failed → no copy"
+    log_error(get_run_logger(), error)
     return outcome
 
 
+def _extract(outcome: SourceOutcome, extractor: Any, data: Path, spec_dir: Path, fingerprint: str) -> None:
+    assert outcome.landed is not None
+    source = outcome.source
+    try:
+        result = extractor(
+            source.id, data / outcome.landed.path, outcome.landed.sha256, source.kind,
+            data / "images" / source.id / outcome.landed.sha256, spec_dir, fingerprint,
+        )  # fmt: skip
+    except Exception as exc:  # noqa: BLE001 - a damaged PDF or a library bug stays with its source
+        outcome.errors.append(name_error(exc, source.id, "extract"))
+        log_error(get_run_logger(), outcome.errors[-1])
+        return
+    outcome.extraction = result
+    if source.year is None and result.year is None:
+        # Nothing of it can be filed by year; most often the catalog names the wrong kind of report.
+        said = f"the catalog says kind = {source.kind!r}, but its" if source.kind else "its"
+        outcome.errors.append(
+            SourceError(
+                source.id, "extract",
+                f"the report's year cannot be known: {said} first pages do not read as a "
+                f"{result.kind or 'known'} report of a given year",
+                "check kind = in its catalog entry (it may be another kind of report), or set year = there",
+            )
+        )  # fmt: skip
+        log_error(get_run_logger(), outcome.errors[-1])
+
+
 @flow(name="soetl-nightly", log_prints=True)
-def nightly(catalog: Path | str | None = None, data_dir: Path | str | None = None) -> Any:
-    """Pull, land, extract, validate and publish every source of the catalog."""
-    logger = get_run_logger()
+def nightly(catalog: Path | str | None = None, data_dir: Path | str | None = None, refresh: bool = False) -> Any:
+    """Pull, land, extract, validate and publish every source of the catalog; ``refresh`` ignores the cache."""
     data = Path(data_dir) if data_dir else data_dir_default()
     catalog_path = Path(catalog) if catalog else data / "catalog.toml"
     sources = load_catalog(catalog_path)
     raw_dir, cache_dir = data / "raw", data / ".cache"
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
     summary = RunSummary(run_id=run_id, data_dir=str(data))
+    spec_dir = spec_dir_default()
+    fingerprint = extraction_fingerprint(spec_dir)
     # A Path (not an unsaved block) works with the ephemeral API and keeps the cache in the data dir.
-    extractor = extract_task.with_options(result_storage=cache_dir / "prefect")
+    extractor = extract_task.with_options(result_storage=cache_dir / "prefect", refresh_cache=refresh or None)
 
     outcomes = [_land(source, raw_dir) for source in sources]
     for outcome in outcomes:
-        if outcome.landed is None:
-            continue
-        pdf_path = data / outcome.landed.path
-        try:
-            outcome.extraction = extractor(
-                outcome.source.id, pdf_path, outcome.landed.sha256, outcome.source.kind,
-                data / "images" / outcome.source.id / outcome.landed.sha256,
-            )  # fmt: skip
-        except ExtractionError as exc:
-            outcome.extract_error = str(exc)
-            logger.error("%s", exc)
+        if outcome.landed is not None:
+            _extract(outcome, extractor, data, spec_dir, fingerprint)
 
-    from flows.stages import curate_stage, publish_stage, validate_stage  # pandera, pyarrow: loaded late
+    from flows.stages import curate_stage, publish_stage, report_stage, validate_stage  # pandera, pyarrow: late
 
-    good = [o for o in outcomes if o.extraction is not None]
-    curated = curate_stage(good, data)
+    by_id = {o.source.id: o for o in outcomes}
+    run_errors: list[SourceError] = []
+
+    def absorb(errors: list[SourceError]) -> None:
+        for error in errors:
+            (by_id[error.source_id].errors if error.source_id in by_id else run_errors).append(error)
+
+    curated, errors = curate_stage([o for o in outcomes if o.proceeds], data)
+    absorb(errors)
+    good = [o for o in outcomes if o.proceeds and o.source.id in curated]
     pdf_paths = {o.source.id: data / o.landed.path for o in good if o.landed}
-    validation, report_path = validate_stage(curated, pdf_paths, data, run_id)
-    summary.report_path = str(report_path)
+    validation, errors = validate_stage({o.source.id: curated[o.source.id] for o in good}, pdf_paths)
+    absorb(errors)
+    good = [o for o in good if o.proceeds]
     summary.failed_datasets = sorted(validation.failed_datasets())
-    published, curated_path = publish_stage(curated, good, data, run_id, set(summary.failed_datasets))
-    summary.published, summary.curated_path = published, str(curated_path)
-
-    for outcome in outcomes:
-        status = "ok"
-        if outcome.fetch_error:
-            status = "fetch failed, used last good copy" if outcome.used_fallback else "fetch failed, no copy"
-            summary.failed_sources.append(outcome.source.id)
-        if outcome.extract_error:
-            status = f"extract failed: {outcome.extract_error}"
-            summary.failed_sources.append(outcome.source.id)
-        result = outcome.extraction
-        summary.sources.append(
-            {
-                "source": outcome.source.id,
-                "status": status,
-                "sha256": outcome.landed.sha256[:12] if outcome.landed else "",
-                "fetch": outcome.landed.status if outcome.landed else "",
-                "kind": result.kind if result else "",
-                "pages": result.pages if result else 0,
-                "tables": len(result.tables) if result else 0,
-                "figures": len(result.figures) if result else 0,
-                "error": outcome.fetch_error or outcome.extract_error or "",
-            }
-        )
+    summary.checks = validation.counts()
+    published, errors = publish_stage(
+        {o.source.id: curated[o.source.id] for o in good}, good, data, run_id, set(summary.failed_datasets),
+        fingerprint,
+    )  # fmt: skip
+    absorb(errors)
+    summary.published, summary.curated_path = published, str(data / "curated")
+    summary.sources = [_source_row(o) for o in outcomes]
+    summary.errors = [e for o in outcomes for e in o.errors] + run_errors
+    report, errors = report_stage(validation, curated, pdf_paths, summary, data)
+    summary.errors += errors
+    summary.report_path = str(report) if report else None
     _artifacts(summary)
     return final_state(summary)
 
 
+def _source_row(outcome: SourceOutcome) -> dict[str, Any]:
+    result, landed = outcome.extraction, outcome.landed
+    errors = [e.to_dict() for e in outcome.errors]
+    return {
+        "source": outcome.source.id,
+        "url": outcome.source.url,
+        "status": "ok" if not outcome.errors else "failed: " + ", ".join(dict.fromkeys(e["stage"] for e in errors)),
+        "fetch": outcome.fetch_status,
+        "fetched_at": landed.fetched_at if landed else "",
+        "sha256": landed.sha256 if landed else "",
+        "kind": (result.kind if result else None) or outcome.source.kind or "",
+        "year": (outcome.source.year or result.year) if result else outcome.source.year,
+        "pages": result.pages if result else 0,
+        "tables": len(result.tables) if result else 0,
+        "figures": len(result.figures) if result else 0,
+        "problems": [p.problem for p in result.problems] if result else [],
+        "errors": errors,
+        "error": "; ".join(e.line() for e in outcome.errors),
+    }
+
+
 def _artifacts(summary: RunSummary) -> None:
-    create_table_artifact(
-        key="soetl-run-sources", table=summary.sources, description=f"Sources of run {summary.run_id}"
-    )
+    table = [{k: v for k, v in row.items() if k not in ("errors", "problems")} for row in summary.sources]
+    create_table_artifact(key="soetl-run-sources", table=table, description=f"Sources of run {summary.run_id}")
+    checks = summary.checks
     lines = [
         f"# soetl run {summary.run_id}",
         f"- published datasets: {', '.join(summary.published) or 'none'}",
         f"- failed datasets (not published): {', '.join(summary.failed_datasets) or 'none'}",
         f"- failed sources: {', '.join(summary.failed_sources) or 'none'}",
+        f"- checks: {checks.get('run', 0)} ran, {checks.get('passed', 0)} passed, {checks.get('failed', 0)} failed, "
+        f"{checks.get('skipped', 0)} skipped",
         f"- audit report: {summary.report_path or 'none'}",
     ]
+    lines += [f"- error: {e.line()}" for e in summary.errors]
     create_markdown_artifact(key="soetl-run-summary", markdown="\n".join(lines))
     if summary.report_path:
         create_link_artifact(
@@ -191,7 +300,7 @@ def _artifacts(summary: RunSummary) -> None:
         )
 
 
-def nightly_deployment(cron: str, timezone: str, catalog: Path, data_dir: Path) -> Any:
+def nightly_deployment(cron: str, timezone: str, catalog: Path, data_dir: Path, name: str = "soetl-nightly") -> Any:
     """The nightly flow as a deployment on a cron schedule in a time zone (02:00 Asia/Shanghai by default)."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -202,16 +311,18 @@ def nightly_deployment(cron: str, timezone: str, catalog: Path, data_dir: Path) 
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(f"unknown time zone {timezone!r}; use an IANA name such as Asia/Shanghai") from None
     return nightly.to_deployment(
-        name="soetl-nightly",
+        name=name,
         schedule=Cron(cron, timezone=timezone),
         parameters={"catalog": str(catalog), "data_dir": str(data_dir)},
         description="Pull, land, extract, validate and publish every catalog source.",
     )
 
 
-def run_once(catalog: Path | str | None = None, data_dir: Path | str | None = None) -> tuple[RunSummary, bool]:
+def run_once(
+    catalog: Path | str | None = None, data_dir: Path | str | None = None, *, refresh: bool = False
+) -> tuple[RunSummary, bool]:
     """Run the flow and say whether it succeeded; the Prefect state is Failed when it did not."""
-    state = nightly(catalog, data_dir, return_state=True)
+    state = nightly(catalog, data_dir, refresh, return_state=True)
     summary = state.result(raise_on_failure=False)
     if not isinstance(summary, RunSummary):
         # The flow itself crashed (a bug, a full disk): re-raise with Prefect's own message.
@@ -223,10 +334,11 @@ def run_once(catalog: Path | str | None = None, data_dir: Path | str | None = No
 
 def final_state(summary: RunSummary) -> Any:
     if summary.ok:
-        return Completed(message="all sources fetched, all datasets valid", data=summary)
+        return Completed(message="all sources fetched and extracted, all datasets valid", data=summary)
     parts = []
-    if summary.failed_sources:
-        parts.append("failed sources: " + ", ".join(summary.failed_sources))
+    if summary.errors:
+        failed = ", ".join(f"{e.source_id} ({e.where})" for e in summary.errors)
+        parts.append(f"{len(summary.errors)} failure(s): {failed}")
     if summary.failed_datasets:
         parts.append("datasets failing validation (not published): " + ", ".join(summary.failed_datasets))
     return Failed(message="; ".join(parts), data=summary)

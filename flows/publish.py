@@ -48,6 +48,7 @@ from schemas.dictionary import Column, Dataset, datasets
 
 CURATED = "curated"
 VERSIONS = "curated.versions"
+IMAGES = "images"  # inside a version: images/<source id>/<figure>.png
 KEEP_VERSIONS = 3  # the current tree and two predecessors: two bad nights can be undone
 PACKAGE_PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 PARQUET_MEDIATYPE = "application/vnd.apache.parquet"
@@ -120,6 +121,9 @@ class PublishResult:
     carried: dict[str, list[str]] = field(default_factory=dict)  # dataset -> other sources' files kept as they were
     rows: dict[str, int] = field(default_factory=dict)  # rows per dataset in the new tree
     changed: bool = True
+    # (source id, dataset) that could not be written, and why; dataset "" when the whole source could not.
+    # Their previous files, if any, are kept; everything else is published.
+    failures: dict[tuple[str, str], Exception] = field(default_factory=dict)
 
     def __str__(self) -> str:
         parts = [f"curated/ = {self.version} (previous: {self.previous or 'none'})"]
@@ -127,6 +131,8 @@ class PublishResult:
         if self.kept_previous:
             kept = ", ".join(f"{d} ({v or 'none to keep, not published'})" for d, v in self.kept_previous.items())
             parts.append("failed, previous version kept: " + kept)
+        if self.failures:
+            parts.append("could not write: " + ", ".join(f"{d or '*'} of {s}" for s, d in sorted(self.failures)))
         return "; ".join(parts)
 
 
@@ -407,26 +413,33 @@ def _previous_files(root: Path | None, dictionary: Mapping[str, Dataset]) -> lis
 
 
 def _check_inputs(
-    curated: Mapping[str, Curated], sources: Mapping[str, SourceInfo], dictionary: Mapping[str, Dataset]
+    curated: Mapping[str, Curated],
+    sources: Mapping[str, SourceInfo],
+    dictionary: Mapping[str, Dataset],
+    failures: dict[tuple[str, str], Exception],
 ) -> None:
+    """Sources that cannot be published at all go into ``failures``; the others still are."""
     for source_id, item in curated.items():
         if not _SAFE_ID.match(source_id):
-            raise PublishError(f"source id {source_id!r} cannot name a file (letters, digits, _ . - only)")
-        if source_id not in sources:
-            raise PublishError(f"{source_id}: curated data given but no SourceInfo")
-        unknown = set(item.frames) - set(dictionary)
-        if unknown:
-            raise PublishError(f"{source_id}: datasets not in the dictionary: {', '.join(sorted(unknown))}")
+            problem = f"source id {source_id!r} cannot name a file (letters, digits, _ . - only)"
+        elif source_id not in sources:
+            problem = f"{source_id}: curated data given but no SourceInfo"
+        elif unknown := set(item.frames) - set(dictionary):
+            problem = f"{source_id}: datasets not in the dictionary: {', '.join(sorted(unknown))}"
+        else:
+            continue
+        failures[(source_id, "")] = PublishError(problem)
 
 
 def _source_record(info: SourceInfo) -> dict[str, Any]:
     record: dict[str, Any] = {"title": info.source_id}
     if _REMOTE.match(info.url):
-        # A v2 source path is a URL or a path relative to datapackage.json; a catalog file path is neither.
-        record["path"] = info.url
-    record.update(
-        {"url": info.url, "sha256": info.sha256, "fetched_at": info.fetched_at, "kind": info.kind, "year": info.year}
-    )
+        # A v2 source path is a URL or a path relative to datapackage.json; a catalog file path is neither,
+        # and a path on the machine that ran the pipeline means nothing to whoever receives the data.
+        record.update({"path": info.url, "url": info.url})
+    else:
+        record["soetl:local_file"] = Path(info.url).name
+    record.update({"sha256": info.sha256, "fetched_at": info.fetched_at, "kind": info.kind, "year": info.year})
     return record
 
 
@@ -468,12 +481,15 @@ def publish(
     """Publish the curated frames of the given sources as a new version of curated/.
 
     Datasets in ``exclude`` (failed validation) keep their previous files; the other datasets' files of
-    these sources are replaced; files of sources not given are carried over unchanged. Raises
-    PublishError, with curated/ untouched, when the frames do not fit the dictionary.
+    these sources are replaced; files of sources not given are carried over unchanged. A dataset of a
+    source that cannot be written (its frame does not fit the dictionary, no year is known for it …) keeps
+    its previous files and is named in ``result.failures``; the rest is published. Figure PNGs are copied
+    into the version (``images/<source id>/``), so the published tree stands on its own.
     """
     data_dir = Path(data_dir)
     dictionary = datasets()
-    _check_inputs(curated, sources, dictionary)
+    failures: dict[tuple[str, str], Exception] = {}
+    _check_inputs(curated, sources, dictionary, failures)
     keep = max(keep, 2)  # the version just replaced may still be open in a reader
     versions = data_dir / VERSIONS
     versions.mkdir(parents=True, exist_ok=True)
@@ -482,7 +498,9 @@ def publish(
         _clean_stale(data_dir)
         previous, previous_root = _current(data_dir)
         legacy = previous if previous_root is not None and previous_root == data_dir / CURATED else None
-        result = PublishResult(version=previous, previous=previous, curated_path=data_dir / CURATED)
+        result = PublishResult(
+            version=previous, previous=previous, curated_path=data_dir / CURATED, failures=failures
+        )
         version = _new_version_id(versions, run.run_id)
         staging = versions / f"{_STAGING}{version}"
         staging.mkdir()
@@ -501,7 +519,7 @@ def publish(
         _step("staged")
         _point_curated_at(data_dir, version, legacy)
         result.version = version
-        result.rows = {r["name"]: sum(f["rows"] for f in r["soetl:files"]) for r in package["resources"]}
+        result.rows = {d["name"]: d["rows"] for d in package["soetl:datasets"]}
         _prune(versions, version, keep)
         _step("done")
         return result
@@ -520,15 +538,24 @@ def _stage(
 ) -> dict[str, Any] | None:
     """Write the whole new tree into ``staging`` and fsync it; its datapackage, or None if it is empty."""
     dictionary = datasets()
+    data_dir = staging.parent.parent
     tree: list[_File] = []
+    old_files = _previous_files(previous_root, dictionary)
+    failed_sources = {s for s, d in result.failures if not d}
+    fresh = {s for s in curated if s not in failed_sources}
+
+    def carry(old: _File) -> None:
+        assert previous_root is not None
+        _link_into(previous_root / old.relpath, staging / old.relpath)
+        if old.dataset == "figures":
+            for image in sorted((previous_root / IMAGES / old.source_id).glob("*")):
+                _link_into(image, staging / IMAGES / old.source_id / image.name)
+        tree.append(_File(old.dataset, old.year, old.source_id, old.relpath, carried_from=previous))
+
     # Old files first: a dataset keeps the partitions of sources this run does not refresh.
-    for old in _previous_files(previous_root, dictionary):
-        if old.dataset in exclude or old.source_id not in curated:
-            assert previous_root is not None
-            target = staging / old.relpath
-            target.parent.mkdir(parents=True, exist_ok=True)
-            _link_or_copy(previous_root / old.relpath, target)
-            tree.append(_File(old.dataset, old.year, old.source_id, old.relpath, carried_from=previous))
+    for old in old_files:
+        if old.dataset in exclude or old.source_id not in fresh:
+            carry(old)
             if old.dataset in exclude:
                 result.kept_previous[old.dataset] = previous
             elif old.source_id not in result.carried.setdefault(old.dataset, []):
@@ -538,24 +565,27 @@ def _stage(
     for name, dataset in dictionary.items():
         if name in exclude:
             continue
-        for source_id, item in curated.items():
-            frame = item.frames.get(name)
+        for source_id in sorted(fresh):
+            frame = curated[source_id].frames.get(name)
             if frame is None or frame.empty:
                 continue
-            info = sources[source_id]
-            frame = canonical_frame(frame, dataset)
-            _check_provenance(frame, dataset, info)
-            for year, part in _partitions(frame, dataset, info):
-                relpath = f"{name}/year={year}/{source_id}.parquet"
-                _write_parquet(staging / relpath, part, dataset, _file_meta(dataset, info, run, year))
-                tree.append(_File(name, year, source_id, relpath))
-                _step(f"wrote {relpath}")
+            try:
+                written = _write_dataset(staging, data_dir, name, dataset, frame, sources[source_id], run)
+            except Exception as exc:  # noqa: BLE001 - this dataset of this source only; the rest goes on
+                result.failures[(source_id, name)] = exc
+                for old in old_files:
+                    if old.dataset == name and old.source_id == source_id:
+                        carry(old)
+                continue
+            tree += written
             if name not in result.published:
                 result.published.append(name)
-    if not tree:
+    if all(f.carried_from is not None for f in tree):
+        # Nothing new (every source failed, or none was given): no version that only repeats the last one,
+        # so curated/ and `soetl rollback` keep pointing at versions that differ.
         return None
     old_sources = {s.get("title"): s for s in _package_of(previous_root).get("sources", []) if isinstance(s, dict)}
-    records = {**old_sources, **{sid: _source_record(sources[sid]) for sid in curated}}
+    records = {**old_sources, **{sid: _source_record(sources[sid]) for sid in fresh}}
     package = _package(staging, tree, dictionary, run, version, previous, records, result)
     _write_text(staging / "datapackage.json", json.dumps(package, ensure_ascii=False, indent=2) + "\n")
     _step("wrote datapackage.json")
@@ -564,6 +594,57 @@ def _stage(
     _fsync_tree(staging)
     _step("synced")
     return package
+
+
+def _write_dataset(
+    staging: Path, data_dir: Path, name: str, dataset: Dataset, frame: pd.DataFrame, info: SourceInfo, run: RunInfo
+) -> list[_File]:
+    """One source's files of one dataset; on any failure, none of them is left in the tree."""
+    written: list[_File] = []
+    try:
+        frame = canonical_frame(frame, dataset)
+        _check_provenance(frame, dataset, info)
+        if name == "figures":
+            frame = _publish_images(frame, staging, data_dir, info.source_id)
+        for year, part in _partitions(frame, dataset, info):
+            relpath = f"{name}/year={year}/{info.source_id}.parquet"
+            _write_parquet(staging / relpath, part, dataset, _file_meta(dataset, info, run, year))
+            written.append(_File(name, year, info.source_id, relpath))
+            _step(f"wrote {relpath}")
+    except BaseException:
+        for f in written:
+            (staging / f.relpath).unlink(missing_ok=True)
+        if name == "figures":
+            shutil.rmtree(staging / IMAGES / info.source_id, ignore_errors=True)
+        raise
+    return written
+
+
+def _publish_images(frame: pd.DataFrame, staging: Path, data_dir: Path, source_id: str) -> pd.DataFrame:
+    """Copy each figure's PNG into the version and point image_path at it (relative to datapackage.json)."""
+    frame = frame.copy()
+    paths: list[str | None] = []
+    for value in frame["image_path"]:
+        if value is None or (isinstance(value, float) and pd.isna(value)) or not str(value):
+            paths.append(None)
+            continue
+        src = Path(str(value))
+        src = src if src.is_absolute() else data_dir / src
+        if not src.is_file():
+            raise PublishError(
+                f"{source_id}: the figure image {value} is missing; `soetl run --refresh` extracts it again"
+            )
+        relpath = f"{IMAGES}/{source_id}/{src.name}"
+        _link_into(src, staging / relpath)
+        paths.append(relpath)
+    frame["image_path"] = pd.Series(paths, index=frame.index, dtype="str")
+    return frame
+
+
+def _link_into(src: Path, dst: Path) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    if not dst.exists():
+        _link_or_copy(src, dst)
 
 
 def _link_or_copy(src: Path, dst: Path) -> None:
@@ -602,9 +683,18 @@ def package_field(column: Column) -> dict[str, Any]:
     if column.max is not None:
         constraints["maximum"] = int(column.max) if column.dtype == "int" else float(column.max)
     if column.dtype == "list_float":
-        constraints["jsonSchema"] = {"type": "array", "items": {"type": "number"}}
+        # Parquet list<double>. Declared "any" to Data Package readers: frictionless (the reference
+        # validator) reads Parquet through pandas, which hands list cells over as numpy arrays, and its
+        # "array" type accepts only Python lists or JSON text. soetl:type says what the cells are.
+        out["type"] = "any"
+        out["soetl:type"] = "array"
+        out["soetl:items"] = "number"
     out["constraints"] = constraints
     return out
+
+
+def resource_name(f: _File) -> str:
+    return f"{f.dataset}.{f.year}.{f.source_id}"
 
 
 def _package(
@@ -617,55 +707,74 @@ def _package(
     source_records: Mapping[str, dict[str, Any]],
     result: PublishResult,
 ) -> dict[str, Any]:
+    """The datapackage: one resource per Parquet file, grouped into datasets by ``soetl:datasets``.
+
+    One file per resource because a Data Package reader (frictionless) reads a multi-part resource by
+    concatenating its parts, which Parquet files do not allow. The hive partition column (``year``) is
+    not in the files, so it is not a field of their schemas: ``soetl:partition`` gives its value.
+    """
     resources = []
+    groups = []
     used_sources: dict[str, dict[str, Any]] = {}
     for name, dataset in dictionary.items():
         files = sorted((f for f in tree if f.dataset == name), key=lambda f: f.relpath)
         if not files:
             continue
-        entries = []
+        in_file = [c for c in dataset.columns if not (c.name == "year" and _has_year(dataset))]
+        names = {c.name for c in in_file}
+        rows = 0
         for f in files:
             meta = pq.read_metadata(root / f.relpath)
             file_meta = {k.decode(): v.decode() for k, v in (meta.metadata or {}).items() if k != b"pandas"}
-            entries.append(
-                {
-                    "path": f.relpath,
-                    "source_id": f.source_id,
-                    "year": f.year,
-                    "rows": meta.num_rows,
-                    "bytes": (root / f.relpath).stat().st_size,
-                    "hash": "sha256:" + sha256_of(root / f.relpath),
-                    "run_id": file_meta.get("run_id"),
-                    "carried_from": f.carried_from,
-                }
-            )
             record = source_records.get(f.source_id) or {"title": f.source_id, "sha256": file_meta.get("source_sha256")}
             used_sources.setdefault(f.source_id, record)
-        resource_sources = [used_sources[s] for s in sorted({f.source_id for f in files})]
-        resource: dict[str, Any] = {
+            rows += meta.num_rows
+            resource: dict[str, Any] = {
+                "name": resource_name(f),
+                "type": "table",
+                "title": f"{dataset.title} — {f.year}, {f.source_id}",
+                "path": f.relpath,
+                "format": "parquet",
+                "mediatype": PARQUET_MEDIATYPE,
+                # Not v2's bytes/hash: frictionless reads Parquet through pyarrow, counts no bytes, and reports
+                # a byte-count/hash mismatch for any value given.
+                "soetl:bytes": (root / f.relpath).stat().st_size,
+                "soetl:hash": "sha256:" + sha256_of(root / f.relpath),
+                "schema": {
+                    "fields": [package_field(c) for c in in_file],
+                    "primaryKey": [k for k in dataset.key if k in names],
+                    # Parquet has real nulls: an empty string (an empty table cell) is a value, not a null.
+                    "missingValues": [],
+                },
+                "sources": [record],
+                "soetl:dataset": name,
+                "soetl:partition": {"year": f.year},
+                "soetl:rows": meta.num_rows,
+                "soetl:run_id": file_meta.get("run_id"),
+                "soetl:carried_from": f.carried_from,
+            }
+            if name in result.kept_previous:
+                resource["soetl:kept_previous"] = result.kept_previous[name]
+            resources.append(resource)
+        group: dict[str, Any] = {
             "name": name,
-            "type": "table",
             "title": dataset.title,
             "description": dataset.description,
-            "path": [f.relpath for f in files],
-            "format": "parquet",
-            "mediatype": PARQUET_MEDIATYPE,
-            "schema": {
-                "fields": [package_field(c) for c in dataset.columns],
-                "primaryKey": list(dataset.key),
-            },
-            "sources": resource_sources,
-            "soetl:partitioning": {
+            "resources": [resource_name(f) for f in files],
+            "paths": [f.relpath for f in files],
+            "primaryKey": list(dataset.key),
+            "rows": rows,
+            "sources": sorted({f.source_id for f in files}),
+            "partitioning": {
                 "flavor": "hive",
-                "field": "year",
+                "field": package_field(next((c for c in dataset.columns if c.name == "year"), _YEAR)),
                 "from": "column" if _has_year(dataset) else "source year",
                 "in_file": False,
             },
-            "soetl:files": entries,
         }
         if name in result.kept_previous:
-            resource["soetl:kept_previous"] = result.kept_previous[name]
-        resources.append(resource)
+            group["kept_previous"] = result.kept_previous[name]
+        groups.append(group)
     return {
         "$schema": PACKAGE_PROFILE,
         "name": "soetl-curated",
@@ -677,6 +786,7 @@ def _package(
         "keywords": ["service outsourcing", "服务外包", "MOFCOM", "China"],
         "sources": [used_sources[s] for s in sorted(used_sources)],
         "resources": resources,
+        "soetl:datasets": groups,
         "soetl:run": {
             "run_id": run.run_id,
             "started_at": run.started_at,
@@ -687,6 +797,9 @@ def _package(
         },
         "soetl:previous_version": previous,
     }
+
+
+_YEAR = Column("year", "int", "Year of the source report (the hive partition of a dataset without a year column)")
 
 
 def _readme(package: dict[str, Any], dictionary: Mapping[str, Dataset]) -> str:
@@ -705,11 +818,11 @@ def _readme(package: dict[str, Any], dictionary: Mapping[str, Dataset]) -> str:
         "| dataset | rows | files | sources |",
         "|---|---|---|---|",
     ]
-    for resource in package["resources"]:
-        files = resource["soetl:files"]
-        sources = ", ".join(sorted({f["source_id"] for f in files}))
-        kept = " (previous version kept: failed validation)" if "soetl:kept_previous" in resource else ""
-        lines.append(f"| `{resource['name']}`{kept} | {sum(f['rows'] for f in files)} | {len(files)} | {sources} |")
+    for group in package["soetl:datasets"]:
+        kept = " (previous version kept: failed validation)" if "kept_previous" in group else ""
+        lines.append(
+            f"| `{group['name']}`{kept} | {group['rows']} | {len(group['paths'])} | {', '.join(group['sources'])} |"
+        )
     lines += [
         "",
         "## Reading the data",
@@ -723,6 +836,14 @@ def _readme(package: dict[str, Any], dictionary: Mapping[str, Dataset]) -> str:
 
 
 # --- rollback ---------------------------------------------------------------------------------------
+
+
+def kept_versions(data_dir: Path) -> list[str]:
+    """The versions kept in curated.versions/ (the current one and its predecessors)."""
+    versions = Path(data_dir) / VERSIONS
+    if not versions.is_dir():
+        return []
+    return sorted(p.name for p in versions.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
 def current_version(data_dir: Path) -> str | None:

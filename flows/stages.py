@@ -1,7 +1,13 @@
-"""The flow's later stages as Prefect tasks: curate, validate (with the audit report), publish."""
+"""The flow's later stages as Prefect tasks: curate, validate, publish, and the audit report.
+
+Each stage catches what one source raises and returns it as a SourceError beside its result, so one
+source's failure never stops the others (see flows/problems.py).
+"""
 
 from __future__ import annotations
 
+import re
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -10,19 +16,30 @@ from prefect import get_run_logger, task
 
 from extractors.datasets import Curated, curate
 from extractors.extract import EXTRACTOR_VERSION
+from flows.problems import SourceError, log_error, name_error
 
 if TYPE_CHECKING:
-    from flows.pipeline import SourceOutcome
+    from flows.pipeline import RunSummary, SourceOutcome
 
 
 @task(name="curate")
-def curate_stage(outcomes: list[SourceOutcome], data: Path) -> dict[str, Curated]:
-    curated = {o.source.id: curate(o.extraction, o.source.id) for o in outcomes if o.extraction is not None}
-    for item in curated.values():
-        # Image paths relative to the data dir, so the published data stays valid when the dir moves.
-        figures = item.frames["figures"]
-        figures["image_path"] = [_relative(p, data) for p in figures["image_path"]]
-    return curated
+def curate_stage(outcomes: list[SourceOutcome], data: Path) -> tuple[dict[str, Curated], list[SourceError]]:
+    """Shape each source's tables into the curated datasets; a source whose shaping raises is left out."""
+    curated: dict[str, Curated] = {}
+    errors: list[SourceError] = []
+    for outcome in outcomes:
+        source_id = outcome.source.id
+        try:
+            item = curate(outcome.extraction, source_id)
+            # Image paths relative to the data dir, so the published data stays valid when the dir moves.
+            figures = item.frames["figures"]
+            figures["image_path"] = [_relative(p, data) for p in figures["image_path"]]
+        except Exception as exc:  # noqa: BLE001 - a header the spec does not know, a bug: this source only
+            errors.append(name_error(exc, source_id, "curate"))
+            log_error(get_run_logger(), errors[-1])
+            continue
+        curated[source_id] = item
+    return curated, errors
 
 
 def _relative(path: str | None, data: Path) -> str | None:
@@ -35,31 +52,63 @@ def _relative(path: str | None, data: Path) -> str | None:
 
 
 @task(name="validate")
-def validate_stage(
-    curated: dict[str, Curated], pdf_paths: dict[str, Path], data: Path, run_id: str
-) -> tuple[Any, Path]:
-    from schemas.report import write_report
+def validate_stage(curated: dict[str, Curated], pdf_paths: dict[str, Path]) -> tuple[Any, list[SourceError]]:
+    """Every schema and check over the sources together; a source whose validation crashes is left out."""
+    from schemas.validate import ValidationRun
+
+    logger = get_run_logger()
+    errors: list[SourceError] = []
+    try:
+        run = _validate(curated, pdf_paths)
+    except Exception:  # noqa: BLE001 - find the source that makes it crash, validate the others
+        ok: dict[str, Curated] = {}
+        for source_id, item in curated.items():
+            try:
+                _validate({source_id: item}, {source_id: pdf_paths[source_id]})
+                ok[source_id] = item
+            except Exception as exc:  # noqa: BLE001
+                errors.append(name_error(exc, source_id, "validate"))
+                log_error(logger, errors[-1])
+        try:
+            run = _validate(ok, {s: pdf_paths[s] for s in ok})
+        except Exception as exc:  # noqa: BLE001 - only the sources together crash it: none is validated
+            errors += [name_error(exc, s, "validate") for s in ok]
+            log_error(logger, errors[-1])
+            run = ValidationRun([], {})
+    counts = run.counts()
+    failed = sorted(run.failed_datasets())
+    tally = f"{counts['run']} checks ran: {counts['passed']} passed, {counts['failed']} failed, " \
+            f"{counts['finding']} known findings, {counts['skipped']} skipped"  # fmt: skip
+    if failed:
+        logger.error("%s; datasets failing validation, not published: %s", tally, ", ".join(failed))
+    elif counts["run"] and not counts["skipped"] and not counts["failed"]:
+        logger.info("every check passed (%s)", tally)
+    else:
+        logger.warning("%s: not every check could run on this run's data", tally)
+    return run, errors
+
+
+def _validate(curated: dict[str, Curated], pdf_paths: dict[str, Path]) -> Any:
     from schemas.stated import read_stated_facts
     from schemas.validate import validate
 
     # Figures the reports state in their text (37 cities, 1109.23 …) are checked against the tables.
-    run = validate(curated, read_stated_facts(pdf_paths))
-    path = write_report(run, curated, pdf_paths, data / "reports", run_id)
-    failed = sorted(run.failed_datasets())
-    logger = get_run_logger()
-    if failed:
-        logger.error("datasets failing validation, not published: %s (report: %s)", ", ".join(failed), path)
-    else:
-        logger.info("every check passed (report: %s)", path)
-    return run, path
+    return validate(curated, read_stated_facts(pdf_paths))
 
 
 @task(name="publish")
 def publish_stage(
-    curated: dict[str, Curated], outcomes: list[SourceOutcome], data: Path, run_id: str, exclude: set[str]
-) -> tuple[list[str], Path]:
+    curated: dict[str, Curated],
+    outcomes: list[SourceOutcome],
+    data: Path,
+    run_id: str,
+    exclude: set[str],
+    fingerprint: str = "",
+) -> tuple[list[str], list[SourceError]]:
+    """Publish what passed; a dataset of a source that cannot be written is named and the rest goes out."""
     from flows.publish import RunInfo, SourceInfo, publish
 
+    logger = get_run_logger()
     sources = {
         o.source.id: SourceInfo(
             source_id=o.source.id,
@@ -73,7 +122,98 @@ def publish_stage(
         for o in outcomes
         if o.extraction is not None and o.landed is not None
     }
-    run = RunInfo(run_id=run_id, started_at=datetime.now(UTC).isoformat(), extractor_version=EXTRACTOR_VERSION)
-    result = publish(curated, sources, data, run, exclude=exclude)
-    get_run_logger().info("published %s", result)
-    return sorted(getattr(result, "published", [])), data / "curated"
+    version = f"{EXTRACTOR_VERSION}+{fingerprint}" if fingerprint else EXTRACTOR_VERSION
+    run = RunInfo(run_id=run_id, started_at=datetime.now(UTC).isoformat(), extractor_version=version)
+    try:
+        result = publish(curated, sources, data, run, exclude=exclude)
+    except Exception as exc:  # noqa: BLE001 - the lock, the disk: nothing was published, say so per source
+        errors = [name_error(exc, source_id, "publish") for source_id in curated] or [name_error(exc, "*", "publish")]
+        log_error(logger, errors[0])
+        return [], errors
+    errors = []
+    for (source_id, dataset), failure in sorted(result.failures.items()):
+        error = name_error(failure, source_id, "publish", dataset)
+        errors.append(error)
+        log_error(logger, error)
+    logger.info("published %s", result)
+    return sorted(result.published), errors
+
+
+@task(name="report")
+def report_stage(
+    validation: Any, curated: dict[str, Curated], pdf_paths: dict[str, Path], summary: RunSummary, data: Path
+) -> tuple[Path | None, list[SourceError]]:
+    """Write the audit report of the run, then prune the reports of versions no longer kept."""
+    from schemas.report import write_report
+
+    logger = get_run_logger()
+    try:
+        path = write_report(
+            validation, curated, pdf_paths, data / "reports", summary.run_id, outcome=_run_facts(summary)
+        )
+    except Exception as exc:  # noqa: BLE001 - the run's data is published; its report failing must show
+        error = name_error(exc, "*", "report")
+        log_error(logger, error)
+        return None, [error]
+    logger.info("audit report: %s", path)
+    try:
+        prune_reports(data)
+    except OSError as exc:
+        logger.warning("could not prune old reports: %s", exc)
+    return path, []
+
+
+def _run_facts(summary: RunSummary) -> dict[str, Any]:
+    return {
+        "sources": summary.sources,
+        "errors": [e.to_dict() for e in summary.errors],
+        "published": summary.published,
+        "failed_datasets": summary.failed_datasets,
+    }
+
+
+_RUN_ID = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]+")
+
+
+def report_run_id(version: str) -> str:
+    """The run a curated version was published by: ``<run id>`` or ``<run id>.<n>`` for a retried publish."""
+    m = _RUN_ID.match(version)
+    return m.group(0) if m else version
+
+
+def prune_reports(data: Path) -> list[str]:
+    """Remove reports older than the oldest curated version still kept (they go with their versions).
+
+    Reports of kept versions stay, and so do reports of later runs that published nothing: a failed night's
+    report is what a person needs most. Returns the run ids removed.
+    """
+    from flows.publish import kept_versions
+
+    reports = data / "reports"
+    kept = [report_run_id(v) for v in kept_versions(data) if _RUN_ID.match(v)]
+    if not kept or not reports.is_dir():
+        return []
+    oldest = min(kept)
+    removed = []
+    for folder in sorted(reports.iterdir()):
+        if folder.is_dir() and _RUN_ID.match(folder.name) and folder.name < oldest and folder.name not in kept:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder.name)
+    return removed
+
+
+def live_report(data: Path) -> Path | None:
+    """The audit report of the run whose version curated/ holds now (after a rollback too)."""
+    from flows.publish import current_version
+
+    version = current_version(data)
+    if version is None:
+        return None
+    path = data / "reports" / report_run_id(version) / "index.html"
+    return path if path.is_file() else None
+
+
+def newest_report(data: Path) -> Path | None:
+    reports = data / "reports"
+    found = sorted(p for p in reports.glob("*/index.html") if _RUN_ID.match(p.parent.name)) if reports.is_dir() else []
+    return found[-1] if found else None

@@ -65,9 +65,20 @@ class Evidence:
 
 
 def write_report(
-    run: ValidationRun, curated: dict[str, Curated], pdf_paths: dict[str, Path], out_dir: Path, run_id: str
+    run: ValidationRun,
+    curated: dict[str, Curated],
+    pdf_paths: dict[str, Path],
+    out_dir: Path,
+    run_id: str,
+    *,
+    outcome: dict[str, Any] | None = None,
 ) -> Path:
-    """Write ``out_dir/<run_id>/index.html`` and ``report.json``; return the HTML's path."""
+    """Write ``out_dir/<run_id>/index.html`` and ``report.json``; return the HTML's path.
+
+    ``outcome`` is what the flow knows beyond validation: ``sources`` (every source of the run with its url,
+    fetch status, fetched_at, sha256, pages, tables, figures, problems and errors), ``errors`` (every
+    failure, named), ``published`` and ``failed_datasets``. Without it the report speaks of the checks only.
+    """
     folder = Path(out_dir) / run_id
     (folder / "evidence").mkdir(parents=True, exist_ok=True)
     implicated = _implicated(run)
@@ -77,11 +88,15 @@ def write_report(
             for result in run.results
             if result.failures
         }
-    sources = _sources(run, pdf_paths)
+    sources = _sources(run, pdf_paths, outcome)
+    errors = list((outcome or {}).get("errors", []))
     content = {
         "run_id": run_id,
         "generated_at": datetime.now(UTC).isoformat(),
+        "headline": headline(run, errors),
         "sources": sources,
+        "errors": errors,
+        "published": (outcome or {}).get("published"),
         **{k: v for k, v in run.to_dict().items() if k != "sources"},
         "most_implicated_cells": [
             {"cell": ref.to_dict(), "failed_relations": n} for ref, n in _top_implicated(run, implicated)
@@ -251,7 +266,58 @@ def _slug(text: str) -> str:
     return "".join(ch if ch.isalnum() and ch.isascii() else "-" for ch in text).strip("-")[:60] or "x"
 
 
-def _sources(run: ValidationRun, pdf_paths: dict[str, Path]) -> list[dict[str, Any]]:
+def headline(run: ValidationRun, errors: list[dict[str, Any]]) -> dict[str, Any]:
+    """The verdict at the top: green only when nothing failed and every check ran and passed."""
+    counts = run.counts()
+    why = run.why_not_published()
+    sources = sorted({e["source_id"] for e in errors if e.get("source_id") != "*"})
+    parts = []
+    if errors:
+        parts.append(f"{len(errors)} failure(s)" + (f" in source(s) {', '.join(sources)}" if sources else ""))
+    if counts["failed"]:
+        parts.append(f"{counts['failed']} check(s) failed, so {', '.join(sorted(why))} not published")
+    if parts:
+        return {"status": "failed", "text": "This run failed: " + "; ".join(parts) + "."}
+    if counts["run"] == 0:
+        return {"status": "failed", "text": "No check ran: nothing in this run was validated."}
+    if counts["skipped"]:
+        return {
+            "status": "incomplete",
+            "text": f"All {counts['run']} checks that ran passed, but {counts['skipped']} could not run on this "
+            "run's data (marked skipped below, with the reason): this run is not fully checked.",
+        }
+    findings = f" ({counts['finding']} known inconsistencies of the published data, shown below)" if counts[
+        "finding"
+    ] else ""
+    return {
+        "status": "passed",
+        "text": f"Every source was fetched and extracted, and all {counts['run']} checks ran and passed{findings}.",
+    }
+
+
+def _sources(run: ValidationRun, pdf_paths: dict[str, Path], outcome: dict[str, Any] | None) -> list[dict[str, Any]]:
+    if outcome is not None and outcome.get("sources") is not None:
+        rows = []
+        for row in outcome["sources"]:
+            path = pdf_paths.get(row["source"])
+            rows.append(
+                {
+                    "source_id": row["source"],
+                    "url": row.get("url"),
+                    "fetch": row.get("fetch"),
+                    "fetched_at": row.get("fetched_at") or None,
+                    "file": Path(path).name if path else None,
+                    "sha256": row.get("sha256") or run.sources.get(row["source"]),
+                    "kind": row.get("kind"),
+                    "year": row.get("year"),
+                    "pages": row.get("pages"),
+                    "tables": row.get("tables"),
+                    "figures": row.get("figures"),
+                    "problems": row.get("problems", []),
+                    "errors": row.get("errors", []),
+                }
+            )
+        return rows
     out = []
     for source_id in sorted(set(run.sources) | set(pdf_paths)):
         path = pdf_paths.get(source_id)
@@ -296,6 +362,8 @@ code, .mono { font-family: "DejaVu Sans Mono", Menlo, monospace; font-size:.85em
 .alert { background:#fdecea; border:1px solid #f5c2bd; padding:10px 14px; border-radius:6px; }
 table.passed td { font-size: .85rem; } ul.attention { padding-left: 18px; }
 .okbox { background:#e9f5ec; border:1px solid #b9dfc4; padding:10px 14px; border-radius:6px; }
+.warnbox { background:#fff7e6; border:1px solid #f0d9a8; padding:10px 14px; border-radius:6px; }
+.bad { color: var(--bad); font-weight: 600; } pre { white-space: pre-wrap; font-size: .8rem; }
 figure { margin: 12px 0; page-break-inside: avoid; break-inside: avoid; }
 figure img { max-width:100%; border:1px solid var(--line); display:block; }
 figcaption { color:var(--muted); font-size:.85rem; margin-top:4px; }
@@ -417,6 +485,49 @@ def _check_html(result: CheckResult, evidence: list[Evidence], implicated: Count
     return "".join(parts)
 
 
+def _sources_html(sources: list[dict[str, Any]]) -> str:
+    if not sources:
+        return "<h2>Sources</h2><p class='alert'>This run had no source to read.</p>"
+    detailed = "fetch" in sources[0]
+    heads = (
+        ["source", "url", "fetch", "fetched at", "sha256", "pages", "tables", "figures", "errors"]
+        if detailed
+        else ["source", "file", "sha256"]
+    )
+    rows = []
+    for src in sources:
+        if not detailed:
+            cells = [_e(src["source_id"]), _e(src["file"]), f"<span class='mono'>{_e(src['sha256'])}</span>"]
+        else:
+            failed = str(src.get("fetch") or "").startswith("failed")
+            notes = [f"<li>{_e(e['stage'])}: {_e(e['message'])}</li>" for e in src["errors"]]
+            notes += [f"<li class='meta'>{_e(p)}</li>" for p in src["problems"]]
+            cells = [
+                _e(src["source_id"]),
+                f"<span class='mono'>{_e(src['url'])}</span>",
+                f"<span class='{'bad' if failed else ''}'>{_e(src['fetch'])}</span>",
+                _e(src["fetched_at"] or "—"),
+                f"<span class='mono'>{_e(src['sha256'] or '—')}</span>",
+                *(f"<span class='num'>{_e(src[k])}</span>" for k in ("pages", "tables", "figures")),
+                f"<ul class='attention'>{''.join(notes)}</ul>" if notes else "none",
+            ]
+        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    head = "".join(f"<th>{h}</th>" for h in heads)
+    return f"<h2>Sources</h2><table id='sources'><tr>{head}</tr>{''.join(rows)}</table>"
+
+
+def _errors_html(errors: list[dict[str, Any]]) -> str:
+    items = []
+    for e in errors:
+        where = f"{e['stage']} {e['dataset']}" if e.get("dataset") else e["stage"]
+        trace = f"<details><summary>traceback</summary><pre>{_e(e['traceback'])}</pre></details>" if e.get(
+            "traceback"
+        ) else ""
+        hint = f" — {_e(e['hint'])}" if e.get("hint") else ""
+        items.append(f"<li><b>{_e(e['source_id'])}</b> [{_e(where)}]: {_e(e['message'])}{hint}{trace}</li>")
+    return f"<h2>Failures</h2><ul class='attention' id='failures'>{''.join(items)}</ul>"
+
+
 def _html(
     run: ValidationRun,
     run_id: str,
@@ -450,19 +561,16 @@ def _html(
         ),
         "</div>",
     ]
+    verdict = content["headline"]
+    box = {"passed": "okbox", "incomplete": "warnbox", "failed": "alert"}[verdict["status"]]
+    out.append(f"<div class='{box}' id='headline' data-status='{verdict['status']}'><b>{_e(verdict['text'])}</b></div>")
     why = run.why_not_published()
     if why:
         items = "".join(f"<li><b>{_e(d)}</b>: {_e(', '.join(c))}</li>" for d, c in sorted(why.items()))
         out.append(f"<div class='alert'><b>Not published</b> (a check on their cells failed):<ul>{items}</ul></div>")
-    else:
-        out.append("<div class='okbox'>Every dataset passed: nothing is withheld from publishing.</div>")
-    out.append("<h2>Sources</h2><table><tr><th>source</th><th>file</th><th>sha256</th></tr>")
-    for src in content["sources"]:
-        out.append(
-            f"<tr><td>{_e(src['source_id'])}</td><td>{_e(src['file'])}</td>"
-            f"<td class='mono'>{_e(src['sha256'])}</td></tr>"
-        )
-    out.append("</table>")
+    out.append(_sources_html(content["sources"]))
+    if content["errors"]:
+        out.append(_errors_html(content["errors"]))
     top = content["most_implicated_cells"]
     if top:
         out.append(

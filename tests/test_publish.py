@@ -19,7 +19,6 @@ from typing import Any
 
 import duckdb
 import pandas as pd
-import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -107,7 +106,11 @@ def snapshot(data: Path) -> dict[str, str]:
 def expected_frame(curated: dict[str, Curated], name: str) -> pd.DataFrame:
     dataset = datasets()[name]
     parts = [canonical_frame(c.frames[name], dataset) for c in curated.values() if not c.frames[name].empty]
-    return sort_rows(pd.concat(parts, ignore_index=True), dataset)
+    frame = pd.concat(parts, ignore_index=True)
+    if name == "figures":  # published inside the version: images/<source id>/<file>
+        pairs = zip(frame["source_id"], frame["image_path"], strict=True)
+        frame["image_path"] = [f"images/{s}/{Path(p).name}" for s, p in pairs]
+    return sort_rows(frame, dataset)
 
 
 def sort_rows(frame: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
@@ -201,132 +204,43 @@ def test_ito_by_region_is_partitioned_by_its_own_years(published):
 
 # --- datapackage.json -----------------------------------------------------------------------------
 
-# From the Data Package v2 profile (https://datapackage.org/profiles/2.0/datapackage.json).
-V2_PATH = re.compile(r"^((?=[^./~])(?!file:)((?!/\.\./)(?!\\)(?!://).)*|(http|ftp)s?://.*)$")
-V2_FIELD_TYPES = {"string", "number", "integer", "boolean", "object", "array", "list", "datetime", "date",
-                  "time", "year", "yearmonth", "duration", "geopoint", "geojson", "any"}  # fmt: skip
-V2_CONSTRAINTS = {
-    "string": {"required", "unique", "pattern", "enum", "minLength", "maxLength"},
-    "number": {"required", "unique", "enum", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"},
-    "integer": {"required", "unique", "enum", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"},
-    "boolean": {"required", "enum"},
-    "array": {"required", "unique", "enum", "minLength", "maxLength", "jsonSchema"},
-}
-RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
-ARROW_OF = {
-    "string": pa.string(),
-    "integer": pa.int64(),
-    "number": pa.float64(),
-    "boolean": pa.bool_(),
-    "array": pa.list_(pa.float64()),  # the item field's name differs by writer (item, element): not compared
-}
+def package_errors(root: Path) -> list[str]:
+    """What the reference validator (frictionless) finds wrong with ``root/datapackage.json`` and its files,
+    plus files on disk the package does not list exactly once."""
+    from frictionless import Package
+
+    report = Package(str(root / "datapackage.json")).validate()
+    problems = [f"{task.name}: {err.type}: {err.message}" for task in report.tasks for err in task.errors]
+    problems += [f"package: {err.type}: {err.message}" for err in report.errors]
+    return problems + listing_errors(root)
 
 
-def datapackage_problems(pkg: dict[str, Any], root: Path) -> list[str]:
-    """What keeps ``pkg`` from being a valid v2 Data Package describing the Parquet files under ``root``."""
-    problems: list[str] = []
-
-    def check(ok: bool, message: str) -> bool:
-        if not ok:
-            problems.append(message)
-        return ok
-
-    def sources_ok(sources: Any, where: str) -> None:
-        if not check(isinstance(sources, list), f"{where}: sources must be an array"):
-            return
-        for s in sources:
-            check(isinstance(s, dict) and len(s) >= 1, f"{where}: a source must be a non-empty object")
-            for key in ("title", "email", "version"):
-                check(key not in s or isinstance(s[key], str), f"{where}: source {key} must be a string")
-            check("path" not in s or bool(V2_PATH.match(s["path"])), f"{where}: source path {s.get('path')!r}")
-            check(re.fullmatch(r"[0-9a-f]{64}", str(s.get("sha256"))) is not None, f"{where}: source sha256")
-            check(isinstance(s.get("url"), str) and isinstance(s.get("fetched_at"), str), f"{where}: url, fetched_at")
-
-    check(pkg.get("$schema") == publish_mod.PACKAGE_PROFILE, "$schema must name the v2 profile")
-    for key in ("name", "id", "title", "description", "homepage", "version", "image"):
-        check(key not in pkg or isinstance(pkg[key], str), f"{key} must be a string")
-    check("created" not in pkg or bool(RFC3339.match(str(pkg["created"]))), "created must be an RFC 3339 date-time")
-    check(isinstance(pkg.get("keywords", ["x"]), list) and len(pkg.get("keywords", ["x"])) >= 1, "keywords")
-    sources_ok(pkg.get("sources", []), "package")
-    resources = pkg.get("resources")
-    if not check(isinstance(resources, list) and len(resources) >= 1, "resources must be a non-empty array"):
-        return problems
-    listed: list[str] = []
-    names = [r.get("name") for r in resources]
-    check(len(set(names)) == len(names), "resource names must be unique")
-    for r in resources:
-        where = f"resource {r.get('name')}"
-        check(isinstance(r.get("name"), str), f"{where}: name must be a string")
-        check(("path" in r) != ("data" in r), f"{where}: exactly one of path and data")
-        paths = r.get("path")
-        paths = [paths] if isinstance(paths, str) else paths
-        if not check(isinstance(paths, list) and len(paths) >= 1, f"{where}: path must be a string or non-empty array"):
-            continue
-        for p in paths:
-            check(isinstance(p, str) and bool(V2_PATH.match(p)), f"{where}: {p!r} is not a v2 path")
-            check((root / p).is_file(), f"{where}: {p} does not exist")
-        listed += paths
-        check(r.get("type") in (None, "table"), f"{where}: type must be table")
-        check(r.get("format") == "parquet", f"{where}: format")
-        check(re.match(r"^(.+)/(.+)$", str(r.get("mediatype", "a/b"))) is not None, f"{where}: mediatype")
-        sources_ok(r.get("sources", []), where)
-        schema = r.get("schema")
-        if not check(isinstance(schema, dict) and isinstance(schema.get("fields"), list) and schema["fields"],
-                     f"{where}: schema.fields must be a non-empty array"):  # fmt: skip
-            continue
-        fields = schema["fields"]
-        field_names = [f.get("name") for f in fields]
-        check(len(set(field_names)) == len(field_names), f"{where}: field names must be unique")
-        for f in fields:
-            fw = f"{where}.{f.get('name')}"
-            check(isinstance(f.get("name"), str), f"{fw}: name")
-            check(f.get("type") in V2_FIELD_TYPES, f"{fw}: type {f.get('type')!r}")
-            check(isinstance(f.get("description"), str) and f["description"], f"{fw}: description")
-            check("unit" not in f or isinstance(f["unit"], str), f"{fw}: unit must be a string")
-            constraints = f.get("constraints", {})
-            if not check(isinstance(constraints, dict), f"{fw}: constraints must be an object"):
-                continue
-            check(set(constraints) <= V2_CONSTRAINTS.get(f.get("type"), set()), f"{fw}: constraints {set(constraints)}")
-            check(isinstance(constraints.get("required", False), bool), f"{fw}: required must be boolean")
-            if "enum" in constraints:
-                enum = constraints["enum"]
-                check(isinstance(enum, list) and enum and len(set(map(str, enum))) == len(enum), f"{fw}: enum")
-            if "maximum" in constraints:
-                check(isinstance(constraints["maximum"], int | float), f"{fw}: maximum must be a number")
-        pk = schema.get("primaryKey")
-        pk = [pk] if isinstance(pk, str) else pk
-        check(isinstance(pk, list) and len(pk) >= 1 and set(pk) <= set(field_names) and len(set(pk)) == len(pk),
-              f"{where}: primaryKey {pk} must be unique field names")  # fmt: skip
-        # Every Parquet file matches the schema: same fields (less the hive partition), types, nullability.
-        partition = r.get("soetl:partitioning", {}).get("field")
-        by_name = {f["name"]: f for f in fields}
-        for p in paths:
-            if not (root / p).is_file():
-                continue
-            file_schema = pq.read_schema(root / p)
-            expected = [n for n in field_names if n != partition]
-            check(file_schema.names == expected, f"{where}: {p} fields {file_schema.names} != {expected}")
-            for af in file_schema:
-                f = by_name.get(af.name, {})
-                want = ARROW_OF.get(f.get("type"))
-                same = want is not None and (
-                    af.type.value_type == want.value_type
-                    if pa.types.is_list(want) and pa.types.is_list(af.type)
-                    else af.type == want
-                )
-                check(same, f"{where}: {p}: {af.name} is {af.type}")
-                required = f.get("constraints", {}).get("required", False)
-                check(af.nullable != required, f"{where}: {p}: {af.name} nullability")
+def listing_errors(root: Path) -> list[str]:
+    """Every Parquet file listed once, with its hash and size; every figure PNG inside the version (cheap)."""
+    pkg = json.loads((root / "datapackage.json").read_text(encoding="utf-8"))
+    listed = [r["path"] for r in pkg["resources"]]
     on_disk = sorted(str(p.relative_to(root)) for p in root.glob("*/year=*/*.parquet"))
-    check(sorted(listed) == on_disk, f"files on disk {set(on_disk) ^ set(listed)} are not listed exactly once")
+    problems = [] if sorted(listed) == on_disk else [f"listed != on disk: {set(listed) ^ set(on_disk)}"]
+    for r in pkg["resources"]:
+        path = root / r["path"]
+        if path.is_file() and r["soetl:hash"] != "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest():
+            problems.append(f"{r['path']}: hash")
+    for path in root.glob("figures/year=*/*.parquet"):
+        for image in pq.read_table(path).column("image_path").to_pylist():
+            if image is not None and not (root / image).is_file():
+                problems.append(f"{path.name}: {image} is not inside the version")
     return problems
+
+
+def resources_of(pkg: dict[str, Any], dataset: str) -> list[dict[str, Any]]:
+    return [r for r in pkg["resources"] if r["soetl:dataset"] == dataset]
 
 
 def test_datapackage_is_a_valid_v2_package_describing_every_file(published, curated_samples):
     root = published / CURATED
     pkg = json.loads((root / "datapackage.json").read_text(encoding="utf-8"))
-    assert datapackage_problems(pkg, root) == []
-    assert [r["name"] for r in pkg["resources"]] == list(datasets())
+    assert package_errors(root) == []
+    assert [d["name"] for d in pkg["soetl:datasets"]] == list(datasets())
     run = pkg["soetl:run"]
     assert run["run_id"] == "run-1" and run["extractor_version"] == "0.1.0" and run["started_at"]
     assert sorted(run["published"]) == sorted(datasets())
@@ -335,32 +249,64 @@ def test_datapackage_is_a_valid_v2_package_describing_every_file(published, cura
     for s in pkg["sources"]:
         info = infos[s["title"]]
         assert (s["path"], s["url"], s["sha256"], s["fetched_at"]) == (info.url, info.url, info.sha256, info.fetched_at)
-    by_name = {r["name"]: r for r in pkg["resources"]}
-    assert [s["title"] for s in by_name["city_scores"]["sources"]] == [NOTICE_ID]
-    assert by_name["city_scores"]["schema"]["primaryKey"] == ["year", "city_type", "city"]
-    fields = {f["name"]: f for f in by_name["city_scores"]["schema"]["fields"]}
+    (scores,) = resources_of(pkg, "city_scores")
+    assert scores["path"] == f"city_scores/year=2021/{NOTICE_ID}.parquet"
+    assert scores["soetl:partition"] == {"year": 2021}
+    assert [s["title"] for s in scores["sources"]] == [NOTICE_ID]
+    # year is the hive partition, not in the file: not a field of the file's schema, nor of its key.
+    assert scores["schema"]["primaryKey"] == ["city_type", "city"]
+    group = next(d for d in pkg["soetl:datasets"] if d["name"] == "city_scores")
+    assert group["primaryKey"] == ["year", "city_type", "city"] and group["partitioning"]["field"]["name"] == "year"
+    fields = {f["name"]: f for f in scores["schema"]["fields"]}
+    assert "year" not in fields
     assert fields["base_score"]["unit"] == "points" and fields["base_score"]["constraints"]["maximum"] == 70
     assert fields["city_type"]["constraints"]["enum"] == ["demonstration", "applicant"]
     assert fields["bonus"]["constraints"]["required"] is False and fields["city"]["constraints"]["required"] is True
+    assert len(resources_of(pkg, "ito_by_region")) == 6, "one resource per year file of 表3-1"
     for r in pkg["resources"]:
-        for entry in r["soetl:files"]:
-            path = root / entry["path"]
-            assert entry["hash"] == "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
-            assert entry["rows"] == pq.read_metadata(path).num_rows and entry["bytes"] == path.stat().st_size
+        path = root / r["path"]
+        assert r["soetl:hash"] == "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+        assert r["soetl:rows"] == pq.read_metadata(path).num_rows and r["soetl:bytes"] == path.stat().st_size
 
 
-def test_the_checker_catches_what_v2_forbids(published):
+def test_figures_say_raster_or_vector_carry_their_box_and_their_png_is_inside_the_version(published):
     root = published / CURATED
-    pkg = json.loads((root / "datapackage.json").read_text(encoding="utf-8"))
-    broken = json.loads(json.dumps(pkg))
-    broken["resources"][0]["path"].append("../outside.parquet")
-    broken["resources"][1]["schema"]["fields"][0]["type"] = "int64"
-    del broken["resources"][2]["schema"]["fields"][-1]
-    problems = datapackage_problems(broken, root)
-    assert any("not a v2 path" in p for p in problems)
-    assert any("type 'int64'" in p for p in problems)
-    assert any("fields" in p and "!=" in p for p in problems)
-    assert datapackage_problems({**pkg, "resources": []}, root) == ["resources must be a non-empty array"]
+    figures = pq.read_table(root / "figures" / "year=2021" / f"{REPORT_ID}.parquet").to_pandas()
+    assert set(figures["kind"]) == {"raster", "vector"}
+    assert all(len(b) == 4 and b[0] < b[2] and b[1] < b[3] for b in figures["bbox"])
+    assert all(p.startswith(f"images/{REPORT_ID}/") and (root / p).is_file() for p in figures["image_path"])
+    assert not (published / "images").exists(), "nothing outside curated/ is referenced"
+
+
+def test_local_sources_publish_no_path_of_the_machine_that_ran_them(curated_samples, tmp_path):
+    infos = {sid: SourceInfo(**{**vars(i), "url": f"/home/someone/pdfs/{sid}.pdf"})
+             for sid, i in source_infos(curated_samples).items()}  # fmt: skip
+    publish(curated_samples, infos, tmp_path, run_info("run-1"))
+    text = (tmp_path / CURATED / "datapackage.json").read_text(encoding="utf-8")
+    assert "/home/someone" not in text
+    pkg = json.loads(text)
+    assert {s["soetl:local_file"] for s in pkg["sources"]} == {f"{NOTICE_ID}.pdf", f"{REPORT_ID}.pdf"}
+
+
+def test_frictionless_validate_on_the_command_line_passes(published):
+    """The command a researcher would run on what they received, exactly."""
+    exe = Path(sys.executable).parent / "frictionless"
+    done = subprocess.run([str(exe), "validate", "datapackage.json"], cwd=published / CURATED,
+                          capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+
+
+def test_the_validator_catches_a_damaged_package(published, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(published / CURATED, copy)
+    pkg = json.loads((copy / "datapackage.json").read_text(encoding="utf-8"))
+    pkg["resources"][1]["schema"]["fields"][0]["type"] = "integer"  # a string column declared integer
+    (copy / "datapackage.json").write_text(json.dumps(pkg, ensure_ascii=False), encoding="utf-8")
+    target = copy / pkg["resources"][0]["path"]
+    target.write_bytes(target.read_bytes()[:-1] + b"\0")  # one byte changed: the hash no longer matches
+    problems = package_errors(copy)
+    assert any("hash" in p for p in problems), problems
+    assert any(pkg["resources"][1]["name"] in p for p in problems), problems
 
 
 def test_curated_readme_and_the_readme_section_come_from_the_dictionary(published):
@@ -512,7 +458,7 @@ def _readable(data: Path) -> None:
     """Every dataset under curated/ opens in pandas and DuckDB with the same row count."""
     root = data / CURATED
     with duckdb.connect() as con:  # its own connection: the timed kill test reads from several threads
-        for path in sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []:
+        for path in sorted(p for p in root.iterdir() if p.name in datasets()) if root.is_dir() else []:
             rows = len(pd.read_parquet(path))
             glob = str(path / "**" / "*.parquet")
             count = con.sql(f"SELECT count(*) FROM read_parquet('{glob}', hive_partitioning = true)").fetchall()
@@ -584,8 +530,7 @@ def test_kill_9_at_any_step_leaves_curated_whole(curated_samples, tmp_path, kind
         assert _leftovers(data) == [], step
         versions = [p for p in (data / VERSIONS).iterdir() if not p.name.startswith(".")]
         assert len(versions) <= publish_mod.KEEP_VERSIONS, step
-        pkg = json.loads((data / CURATED / "datapackage.json").read_text(encoding="utf-8"))
-        assert datapackage_problems(pkg, data / CURATED) == [], step
+        assert listing_errors(data / CURATED) == [], step
 
 
 def test_kill_9_at_random_moments_leaves_old_or_new(curated_samples, tmp_path):
@@ -730,9 +675,9 @@ def test_a_failed_dataset_keeps_its_previous_version_while_the_others_update(cur
     original = expected_frame(curated_samples, "city_scores").sort_values(["city_type", "city"]).reset_index(drop=True)
     assert (scores["total_score"] - original["total_score"]).round(9).eq(1).all()
     pkg = json.loads((tmp_path / CURATED / "datapackage.json").read_text(encoding="utf-8"))
-    assert {r["name"]: r.get("soetl:kept_previous") for r in pkg["resources"]}["region_execution"] == "run-1"
+    assert {r.get("soetl:kept_previous") for r in resources_of(pkg, "region_execution")} == {"run-1"}
     assert pkg["soetl:run"]["kept_previous"] == {"region_execution": "run-1"}
-    assert datapackage_problems(pkg, tmp_path / CURATED) == []
+    assert package_errors(tmp_path / CURATED) == []
 
 
 def test_a_failed_dataset_with_no_previous_version_is_left_out(curated_samples, tmp_path):
@@ -740,8 +685,8 @@ def test_a_failed_dataset_with_no_previous_version_is_left_out(curated_samples, 
     assert result.kept_previous == {"facts": None} and "facts" not in result.published
     assert not (tmp_path / CURATED / "facts").exists()
     pkg = json.loads((tmp_path / CURATED / "datapackage.json").read_text(encoding="utf-8"))
-    assert "facts" not in {r["name"] for r in pkg["resources"]}
-    assert datapackage_problems(pkg, tmp_path / CURATED) == []
+    assert resources_of(pkg, "facts") == []
+    assert listing_errors(tmp_path / CURATED) == []
 
 
 def test_refreshing_one_source_keeps_the_other_sources_datasets(curated_samples, tmp_path):
@@ -756,10 +701,10 @@ def test_refreshing_one_source_keeps_the_other_sources_datasets(curated_samples,
     assert REPORT_ID in result.carried["region_execution"] and REPORT_ID in result.carried["facts"]
     pkg = json.loads((tmp_path / CURATED / "datapackage.json").read_text(encoding="utf-8"))
     assert {s["title"] for s in pkg["sources"]} == {NOTICE_ID, REPORT_ID}
-    files = {f["path"]: f for r in pkg["resources"] for f in r["soetl:files"]}
-    assert files[f"region_execution/year=2021/{REPORT_ID}.parquet"]["run_id"] == "run-1"
-    assert files[f"city_scores/year=2021/{NOTICE_ID}.parquet"]["run_id"] == "run-2"
-    assert datapackage_problems(pkg, tmp_path / CURATED) == []
+    files = {r["path"]: r for r in pkg["resources"]}
+    assert files[f"region_execution/year=2021/{REPORT_ID}.parquet"]["soetl:run_id"] == "run-1"
+    assert files[f"city_scores/year=2021/{NOTICE_ID}.parquet"]["soetl:run_id"] == "run-2"
+    assert listing_errors(tmp_path / CURATED) == [], "the report's figure PNGs are carried with its files"
 
 
 def test_first_publish_over_the_repository_placeholder_directory(curated_samples, tmp_path):
@@ -784,21 +729,50 @@ def test_a_tree_published_before_versioning_is_adopted_and_can_be_rolled_back_to
     assert snapshot(tmp_path) == old
 
 
-def test_bad_input_raises_before_anything_changes(curated_samples, tmp_path):
+def test_a_dataset_that_cannot_be_written_keeps_its_previous_files_and_the_rest_is_published(
+    curated_samples, tmp_path
+):
     infos = source_infos(curated_samples)
     publish(curated_samples, infos, tmp_path, run_info("run-1"))
     before = snapshot(tmp_path)
-    broken = bumped(curated_samples, {})
+    broken = bumped(curated_samples, {"region_execution": "execution_usd_100m"})
     scores = broken[NOTICE_ID].frames["city_scores"]
     scores["rank_national"] = scores["rank_national"].astype("Int64")
     scores.loc[0, "rank_national"] = pd.NA
-    with pytest.raises(PublishError, match="city_scores.rank_national has nulls"):
-        publish(broken, infos, tmp_path, run_info("run-2"))
+    result = publish(broken, infos, tmp_path, run_info("run-2"))
+    assert set(result.failures) == {(NOTICE_ID, "city_scores")}
+    assert "city_scores.rank_national has nulls" in str(result.failures[(NOTICE_ID, "city_scores")])
+    after = snapshot(tmp_path)
+    kept = f"city_scores/year=2021/{NOTICE_ID}.parquet"
+    assert after[kept] == before[kept], "the previous file of the failed dataset is kept"
+    region = f"region_execution/year=2021/{REPORT_ID}.parquet"
+    assert after[region] != before[region]
+    assert "region_execution" in result.published and _leftovers(tmp_path) == []
+
+
+def test_a_source_without_a_year_fails_alone(curated_samples, tmp_path):
+    infos = source_infos(curated_samples)
+    no_year = {**infos, REPORT_ID: SourceInfo(**{**vars(infos[REPORT_ID]), "year": None})}
+    result = publish(curated_samples, no_year, tmp_path, run_info("run-1"))
+    failed = {d for s, d in result.failures if s == REPORT_ID}
+    assert "facts" in failed and "figures" in failed, "datasets filed under the source's year cannot be"
+    assert "region_execution" not in failed, "a dataset with its own year column still can"
+    assert not any(s == NOTICE_ID for s, _ in result.failures)
+    assert (tmp_path / CURATED / "facts" / "year=2021" / f"{NOTICE_ID}.parquet").is_file()
+    assert listing_errors(tmp_path / CURATED) == []
+
+
+def test_a_wrong_sha_or_a_bad_run_id_publishes_nothing_wrong(curated_samples, tmp_path):
+    infos = source_infos(curated_samples)
+    publish(curated_samples, infos, tmp_path, run_info("run-1"))
+    before = snapshot(tmp_path)
     wrong_sha = {**infos, NOTICE_ID: SourceInfo(**{**vars(infos[NOTICE_ID]), "sha256": "0" * 64})}
-    with pytest.raises(PublishError, match="but the source landed as"):
-        publish(curated_samples, wrong_sha, tmp_path, run_info("run-3"))
+    result = publish(curated_samples, wrong_sha, tmp_path, run_info("run-3"))
+    assert {s for s, _ in result.failures} == {NOTICE_ID}
+    assert all("but the source landed as" in str(e) for e in result.failures.values())
+    assert {k: v for k, v in snapshot(tmp_path).items() if NOTICE_ID in k} == {
+        k: v for k, v in before.items() if NOTICE_ID in k
+    }
     with pytest.raises(PublishError, match="cannot name a directory"):
         publish(curated_samples, infos, tmp_path, run_info("../evil"))
-    assert snapshot(tmp_path) == before
-    assert publish(curated_samples, infos, tmp_path, run_info("run-4")).previous == "run-1"
     assert _leftovers(tmp_path) == []
