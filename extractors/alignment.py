@@ -43,7 +43,10 @@ def segments(line: Line, size: float, cuts: list[float] = (), soft: list[float] 
             prev = out[-1][-1]
             gap = word.x0 - prev.x1
             ruled = any(prev.xc < c < word.xc for c in cuts)
-            edge = gap >= 0.2 * size and any(prev.xc < c < word.xc for c in soft)
+            # A word gap on a cell edge parts two labels: any gap between CJK labels (they have none
+            # inside), only a gap wider than a word space between Latin words.
+            latin = prev.text[-1:].isascii() and prev.text[-1:].isalpha() and word.text[:1].isascii()
+            edge = gap >= (0.45 if latin else 0.2) * size and any(prev.x1 - 1 <= c <= word.x0 + 1 for c in soft)
             # 区　域, 序　号: a two-character label spaced out to its cell's width is one label.
             spaced = _single_cjk(prev) and _single_cjk(word) and gap <= 1.3 * size and len(out[-1]) == 1
             if (gap < SEGMENT_GAP * size or spaced) and not ruled and not edge:
@@ -144,7 +147,10 @@ def column_edges(body: list[Line], vrules: list[Rule], size: float) -> tuple[lis
     right = max(ln.x1 for ln in body)
     top, bottom = min(ln.top for ln in body), max(ln.bottom for ln in body)
     min_gap = next(em for rows, em in RIVER_MIN if len(counted) >= rows) * size
-    intervals = [(w.x0, w.x1) for ln in counted for w in ln.words]
+    tall = [r for r in vrules if left < r.pos < right and min(r.b, bottom) - max(r.a, top) >= 0.5 * (bottom - top)]
+    # A word over a column rule that stops short of its row is a spanning cell (平均值 over 序号 and 城市):
+    # it does not hide the gutter the other rows show.
+    intervals = [(w.x0, w.x1) for ln in counted for w in ln.words if not _spans_a_gap(w, tall)]
     rivers = [
         (a, b)
         for a, b in _uncovered(intervals, left, right)
@@ -153,7 +159,6 @@ def column_edges(body: list[Line], vrules: list[Rule], size: float) -> tuple[lis
         and (b - a >= min_gap or (b - a >= 0.2 * size and _between_numbers(counted, a, b, size)))
     ]
     rivers += _crossed_rivers(counted, rivers, left, right, max(2 * min_gap, 0.8 * size))
-    tall = [r for r in vrules if left < r.pos < right and min(r.b, bottom) - max(r.a, top) >= 0.5 * (bottom - top)]
     all_words = [w for ln in body for w in ln.words]
     edges: list[float] = []
     ruled: list[float] = []
@@ -167,7 +172,7 @@ def column_edges(body: list[Line], vrules: list[Rule], size: float) -> tuple[lis
     for r in tall:
         if any(abs(r.pos - e) < 2 for e in edges):
             continue
-        if not any(w.x0 < r.pos - 1 and w.x1 > r.pos + 1 for w in all_words):
+        if not any(w.x0 < r.pos - 1 and w.x1 > r.pos + 1 and not _spans_a_gap(w, [r]) for w in all_words):
             edges.append(r.pos)
             ruled.append(r.pos)
     edges = sorted(edges)
@@ -189,6 +194,11 @@ def _between_numbers(lines: list[Line], a: float, b: float, size: float) -> bool
                 return False
             parted += 1
     return parted >= 2
+
+
+def _spans_a_gap(word: Word, rules: list[Rule]) -> bool:
+    """The word crosses a column rule at a height where that rule is not drawn."""
+    return any(word.x0 < r.pos - 1 and word.x1 > r.pos + 1 and not (r.a - 1 <= word.yc <= r.b + 1) for r in rules)
 
 
 def _crossed_rivers(
@@ -290,26 +300,49 @@ def body_rows(body: list[Line], hrules: list[Rule], edges: list[float], size: fl
                 rows[-1].append(line)
         return rows
     n_cols = len(edges) - 1
+
+    def cols_of(group: list[Line]) -> set[int]:
+        return {_col(edges, w.xc) for ln in group for w in ln.words}
+
     filled = [{_col(edges, w.xc) for w in ln.words} for ln in body]
     dense = {c for c in range(n_cols) if sum(c in f for f in filled) >= 0.6 * len(body)}
     gaps = [b.top - a.bottom for a, b in zip(body, body[1:], strict=False)]
     typical = median(gaps) if gaps else size
-    for k, line in enumerate(body[1:], start=1):
-        prev = rows[-1][-1]
-        gap = line.top - prev.bottom
-        if gap < -0.1 * size:
-            rows[-1].append(line)  # interleaved: a cell centred beside a wrapped one
-            continue
-        cols = filled[k]
-        numbers = any(is_number(w.text) for w in line.words)
-        row_cols = set().union(*({_col(edges, w.xc) for w in ln.words} for ln in rows[-1]))
-        incomplete = bool(dense - cols)
-        tight = gap < 0.5 * size and gap < 0.8 * typical
-        if not numbers and incomplete and tight and cols <= row_cols and not _starts_row(line, rows[-1], edges):
-            rows[-1].append(line)  # a wrapped cell continues
-            continue
-        rows.append([line])
-    return rows
+    groups = interleave_groups(body, size)
+
+    def fragment(group: list[Line]) -> bool:
+        numbers = any(is_number(w.text) for ln in group for w in ln.words)
+        return not numbers and bool(dense - cols_of(group))
+
+    def tight(gap: float) -> bool:
+        return gap < 0.5 * size and gap < 0.8 * typical
+
+    # A wrapped cell's other lines (no numbers, only some columns) join the row they are nearest to, above
+    # (top-aligned cells) or below (bottom- or centre-aligned ones), when set as close as a cell's lines.
+    merged = True
+    while merged:
+        merged = False
+        for k, group in enumerate(groups):
+            if not fragment(group):
+                continue
+            best = None
+            if k > 0 and not fragment(groups[k - 1]):
+                prev = groups[k - 1]
+                gap = group[0].top - max(ln.bottom for ln in prev)
+                if tight(gap) and cols_of(group) <= cols_of(prev) and not _starts_row(group[0], prev, edges):
+                    best = (gap, k - 1)
+            if k + 1 < len(groups) and not fragment(groups[k + 1]):
+                nxt = groups[k + 1]
+                gap = nxt[0].top - max(ln.bottom for ln in group)
+                if tight(gap) and cols_of(group) <= cols_of(nxt) and (best is None or gap < best[0] - 0.5):
+                    best = (gap, k + 1)
+            if best is not None:
+                target = best[1]
+                groups[target] = sorted(groups[target] + group, key=lambda ln: ln.top)
+                del groups[k]
+                merged = True
+                break
+    return groups
 
 
 def _starts_row(line: Line, row: list[Line], edges: list[float]) -> bool:
@@ -320,7 +353,13 @@ def _starts_row(line: Line, row: list[Line], edges: list[float]) -> bool:
     return bool(prev) and first.x0 < min(w.x0 for w in prev) - 0.5 * first.size
 
 
-def _body_cells(rows: list[list[Line]], edges: list[float], ruled_edges: set[int], first_row: int) -> list[GridCell]:
+def _body_cells(
+    rows: list[list[Line]],
+    edges: list[float],
+    ruled_edges: set[int],
+    first_row: int,
+    vrules: list[Rule] = (),  # type: ignore[assignment]
+) -> list[GridCell]:
     cells = []
     n_cols = len(edges) - 1
     for r, row in enumerate(rows, start=first_row):
@@ -329,8 +368,11 @@ def _body_cells(rows: list[list[Line]], edges: list[float], ruled_edges: set[int
         joined = [False] * (n_cols + 1)
         for w in words:
             for k in range(1, n_cols):
-                if k not in ruled_edges and w.x0 < edges[k] - 1 and w.x1 > edges[k] + 1:
-                    joined[k] = True
+                if w.x0 < edges[k] - 1 and w.x1 > edges[k] + 1:
+                    drawn = k in ruled_edges and any(
+                        abs(r.pos - edges[k]) < 2 and r.a - 1 <= w.yc <= r.b + 1 for r in vrules
+                    )
+                    joined[k] = joined[k] or not drawn
         groups: list[list[int]] = []
         for c in range(n_cols):
             if groups and joined[c]:
@@ -486,7 +528,7 @@ def _header_cells(
     cuts = [edges[k] for k in ruled_edges]
     pieces: list[HeaderCell] = []
     for line in header:
-        segs = segments(line, size, cuts, edges[1:-1])
+        segs = segments(line, size, cuts, [*edges[1:-1], *slots[1:-1]])
         boxes = [bbox_of(seg) for seg in segs]
         for seg, box, cols in zip(segs, boxes, _place(boxes, slots), strict=True):
             pieces.append(HeaderCell(cols, list(seg), box[1], box[3]))
@@ -662,7 +704,7 @@ def read_alignment(
         cells.append(
             GridCell(cell.depth, cell.cols[0], join_words(cell.words), box, span, cell.cols[1] - cell.cols[0] + 1)
         )
-    body = _body_cells(rows, edges, ruled, levels)
+    body = _body_cells(rows, edges, ruled, levels, vrules)
     cells += _off_axis_spans(body, edges, size)
     n_rows = levels + len(rows)
     grid = TableGrid(page, (edges[0], lines[0].top, edges[-1], lines[-1].bottom), n_rows, n_cols, levels, cells,

@@ -149,7 +149,10 @@ def _choose_spec(path, pdf, lines_by_page, specs, kind):  # type: ignore[no-unty
             problem += "; no page has any text"
         if GENERIC not in specs:
             raise UnknownReportKind(path, problem)
-        notice = f"no dataset spec applied ({problem}): read as kind {GENERIC!r}, every table kept in `tables` only"
+        notice = (
+            f"{path}: no dataset spec applied ({problem}): read as kind {GENERIC!r}, every table kept in "
+            f"`tables` only ({UnknownReportKind.hint})"
+        )
         log.info("%s: %s", path, notice)
         return specs[GENERIC], None, notice
     return found[0], found[1], None

@@ -168,8 +168,11 @@ def test_a_scanned_page_is_reported_and_the_real_pages_are_still_read(tmp_path, 
     assert problem.startswith(f"{path}, page 1:"), problem
     assert "no text layer" in problem and NoTextLayer.hint in problem
 
-    # Without the kind, the scanned cover hides the title: the error says so.
-    expect(UnknownReportKind, path, "page 1 has no text layer", "name the kind")
+    # Without the kind, the scanned cover hides the title: the PDF is read as generic, and says why.
+    generic = extract_pdf(path)
+    assert generic.kind == "generic" and all(t.dataset is None for t in generic.tables)
+    notice = next(p.problem for p in generic.problems if p.page is None)
+    assert "page 1 has no text layer" in notice and "name the kind" in notice and "no dataset spec applied" in notice
 
 
 @pytest.mark.parametrize("kind", [None, KIND])
@@ -183,14 +186,18 @@ def test_an_all_image_pdf_needs_ocr(tmp_path, kind):
 # --- unknown kind --------------------------------------------------------------------------------
 
 
-def test_a_pdf_that_is_neither_report_is_an_unknown_kind(tmp_path):
+def test_a_pdf_that_is_neither_report_is_read_as_generic_and_says_so(tmp_path):
     lib = pypdf()
     writer = lib.PdfWriter()
     writer.add_blank_page(width=595, height=842)
     path = tmp_path / "blank.pdf"
     writer.write(path)
-    # The message says what to do: name the kind in the catalog or add a spec.
-    expect(UnknownReportKind, path, "no known report title", "kind =", "extractors/specs/")
+    result = extract_pdf(path)
+    assert result.kind == "generic" and result.tables == []
+    # The notice says what to do for a dataset: name the kind in the catalog or add a spec.
+    notice = " ".join(p.problem for p in result.problems)
+    for fragment in ("no known report title", "no dataset spec applied", "kind =", "extractors/specs/"):
+        assert fragment in notice, notice
 
 
 def test_a_kind_without_a_spec_is_an_unknown_kind(tmp_path, sample):

@@ -73,9 +73,16 @@ def test_generic_reads_a_ruled_grid_and_a_captioned_unruled_table(english_pdf: P
     assert ruled.texts() == RULED[1:]
 
 
-def test_a_pdf_no_spec_detects_is_still_an_unknown_kind(english_pdf: Path) -> None:
-    with pytest.raises(UnknownReportKind, match="no known report title"):
-        extract_pdf(english_pdf)
+def test_a_pdf_no_spec_detects_is_read_as_generic(english_pdf: Path) -> None:
+    result = extract_pdf(english_pdf)
+    assert result.kind == "generic"
+    assert {t.table_id for t in result.tables} == {"T2", "p1-1"}
+    assert any("no dataset spec applied" in p.problem for p in result.problems)
+
+
+def test_a_kind_no_spec_defines_is_still_refused(english_pdf: Path) -> None:
+    with pytest.raises(UnknownReportKind, match="no spec for kind 'annual'"):
+        extract_pdf(english_pdf, kind="annual")
 
 
 def test_generic_captions_are_table_captions_not_prose() -> None:
