@@ -49,7 +49,10 @@ def segments(line: Line, size: float, cuts: list[float] = (), soft: list[float] 
             edge = gap >= (0.45 if latin else 0.2) * size and any(prev.x1 - 1 <= c <= word.x0 + 1 for c in soft)
             # 区　域, 序　号: a two-character label spaced out to its cell's width is one label.
             spaced = _single_cjk(prev) and _single_cjk(word) and gap <= 1.3 * size and len(out[-1]) == 1
-            if (gap < SEGMENT_GAP * size or spaced) and not ruled and not edge:
+            # Between two drawn column rules everything on a line is one cell's text, however wide its
+            # spaces are set (justified text in a narrow cell).
+            walled = bool(cuts) and any(c < prev.x0 for c in cuts) and any(c > word.x1 for c in cuts)
+            if (gap < SEGMENT_GAP * size or spaced or walled) and not ruled and not (edge and not walled):
                 out[-1].append(word)
                 continue
         out.append([word])

@@ -72,7 +72,7 @@ class PageContent:
     rules: list[Rule]
     fills: list[BBox] = field(default_factory=list)  # shaded areas (visible filled rects)
     images: list[BBox] = field(default_factory=list)
-    curves: int = 0  # drawn curves: charts have many, tables none
+    curves: list[BBox] = field(default_factory=list)  # drawn curves (not straight rules): charts have many
 
     def words_in(self, bbox: BBox, margin: float = 0.0) -> list[Word]:
         x0, top, x1, bottom = bbox
@@ -156,15 +156,20 @@ def _rules_of(page: pdfplumber.page.Page) -> tuple[list[Rule], list[BBox]]:
             fills.append((x0, top, x1, bottom))
             rules += [Rule(True, top, x0, x1, 0.0), Rule(True, bottom, x0, x1, 0.0)]
     for curve in page.curves:
-        pts = curve.get("pts") or []
-        # Some producers draw rules as two-point curves.
-        if len(pts) == 2:
-            (ax, ay), (bx, by) = pts
-            if abs(ay - by) < 1 and abs(ax - bx) >= RULE_MIN:
-                rules.append(Rule(True, (ay + by) / 2, min(ax, bx), max(ax, bx)))
-            elif abs(ax - bx) < 1 and abs(ay - by) >= RULE_MIN:
-                rules.append(Rule(False, (ax + bx) / 2, min(ay, by), max(ay, by)))
+        if _thin(curve):
+            # Some producers draw rules as curves: two points, or a flat closed path.
+            x0, top, x1, bottom = curve["x0"], curve["top"], curve["x1"], curve["bottom"]
+            if x1 - x0 >= bottom - top:
+                rules.append(Rule(True, (top + bottom) / 2, x0, x1))
+            else:
+                rules.append(Rule(False, (x0 + x1) / 2, top, bottom))
     return merge_rules([r for r in rules if r.length >= RULE_MIN]), fills
+
+
+def _thin(obj: dict[str, Any]) -> bool:
+    """A curve no thicker than a rule and long enough to be one."""
+    w, h = obj["x1"] - obj["x0"], obj["bottom"] - obj["top"]
+    return min(w, h) < RULE_THICK * 0.6 and max(w, h) >= RULE_MIN
 
 
 def merge_rules(rules: list[Rule], tolerance: float = 1.0) -> list[Rule]:
@@ -266,5 +271,5 @@ def page_content(page: pdfplumber.page.Page) -> PageContent:
         rules=rules,
         fills=fills,
         images=images,
-        curves=len(page.curves),
+        curves=[(c["x0"], c["top"], c["x1"], c["bottom"]) for c in page.curves if not _thin(c)],
     )

@@ -108,6 +108,30 @@ def _rule_clusters(rules: list[Rule]) -> list[BBox]:
     return [_union(g) for g in groups.values() if len(g) >= 3]
 
 
+def _joined_frames(content: PageContent, frames: list[BBox]) -> list[BBox]:
+    """Two drawn frames side by side with the same top and bottom and text between them are one table
+    whose middle column the publisher drew no rules in; two with an empty gutter are two tables."""
+    out = list(frames)
+    joined = True
+    while joined:
+        joined = False
+        for a in out:
+            for b in out:
+                if (
+                    a is not b
+                    and abs(a[1] - b[1]) <= 3
+                    and abs(a[3] - b[3]) <= 3
+                    and 0 <= b[0] - a[2] <= 0.5 * max(a[2] - a[0], b[2] - b[0])
+                    and content.words_in((a[2], a[1], b[0], a[3]))
+                ):
+                    out = [x for x in out if x is not a and x is not b] + [_union([a, b])]
+                    joined = True
+                    break
+            if joined:
+                break
+    return out
+
+
 def _stacked_rules(rules: list[Rule], size: float) -> list[BBox]:
     """Three-line and header-rule tables: long horizontal rules of one width, one above the other."""
     hs = sorted((r for r in rules if r.horizontal and r.length >= 60), key=lambda r: r.pos)
@@ -168,11 +192,15 @@ def _two_column_prose(lines: list[Line], edges: list[float], width: float) -> bo
 
 
 def _chart_like(content: PageContent, box: BBox) -> bool:
-    """Images and many filled shapes inside: a chart or a picture with labels, not a table."""
+    """A picture or a chart with labels, not a table: an image under most of it, curves in it, or many
+    filled shapes with no text in them (bars; a table's shaded cells hold their text)."""
     if any(_overlaps(box, img) and _area(img) >= 0.3 * _area(box) for img in content.images):
         return True
-    fills = [f for f in content.fills if _overlaps(box, f)]
-    return content.curves >= 8 and len(fills) >= 6
+    if sum(_overlaps(box, c) for c in content.curves) >= 8:
+        return True
+    fills = [f for f in content.fills if _overlaps(box, f) and _area(f) < 0.5 * _area(box)]
+    empty = [f for f in fills if not content.words_in(f)]
+    return len(fills) >= 6 and len(empty) >= 0.6 * len(fills)
 
 
 def _area(b: BBox) -> float:
@@ -197,8 +225,13 @@ def find_tables(content: PageContent, taken: list[BBox]) -> list[TableGrid]:
     lines = text_lines(free)
     width = max(ln.x1 for ln in lines) - min(ln.x0 for ln in lines)
     rules = [r for r in content.rules if not any(_overlaps(_rule_box(r), t) for t in taken)]
-    candidates = _rule_clusters(rules) + _stacked_rules(rules, size) + _text_blocks(lines, size, width)
-    candidates = [_grow(content, c) for c in candidates]
+    frames = [_grow(content, c) for c in _joined_frames(content, _rule_clusters(rules))]
+    blocks = [_grow(content, c) for c in _text_blocks(lines, size, width)]
+    stacks = [_grow(content, c) for c in _stacked_rules(rules, size)]
+    # A candidate holding two separate drawn or aligned tables (a page frame, rules of one width stacked
+    # over several tables) is their union, not a table.
+    solid = frames + blocks
+    candidates = [c for c in frames + blocks + stacks if not _holds_several(c, solid)]
     merged: list[BBox] = []
     for box in sorted(candidates, key=_area, reverse=True):
         if any(_overlaps(box, m) for m in merged) or any(_overlaps(box, t) for t in taken):
@@ -212,6 +245,15 @@ def find_tables(content: PageContent, taken: list[BBox]) -> list[TableGrid]:
         if grid is not None and _looks_like_table(grid):
             grids.append(grid)
     return grids
+
+
+def _contains(a: BBox, b: BBox, pad: float = 2.0) -> bool:
+    return a[0] - pad <= b[0] and a[1] - pad <= b[1] and b[2] <= a[2] + pad and b[3] <= a[3] + pad
+
+
+def _holds_several(box: BBox, others: list[BBox]) -> bool:
+    inside = [o for o in others if o != box and _contains(box, o) and _area(o) < 0.8 * _area(box)]
+    return any(not _overlaps(a, b) for k, a in enumerate(inside) for b in inside[k + 1 :])
 
 
 def _rule_box(r: Rule) -> BBox:

@@ -8,6 +8,8 @@ that holds several rows of text in several columns is not a drawn row, so the re
 
 from __future__ import annotations
 
+from statistics import median
+
 from extractors.content import Rule, Word
 from extractors.grid import GridCell, TableGrid, bbox_of, join_words
 from extractors.layout import BBox
@@ -136,7 +138,8 @@ def _rows_hidden_in_bands(cells: list[GridCell], placed: dict[tuple[int, int], l
             if len(lines) < 2:
                 continue
             numeric = all(is_number(join_words(ln.words)) for ln in lines)
-            short = all(len(ln.words) <= 3 for ln in lines)
+            # Short labels, one a line; a line that starts in lower case continues a wrapped phrase.
+            short = all(len(ln.words) <= 3 for ln in lines) and not any(ln.text[:1].islower() for ln in lines[1:])
             if numeric or short:
                 stacks.append(([ln.top for ln in lines], numeric))
         for k, (a, a_num) in enumerate(stacks):
@@ -160,9 +163,11 @@ def _columns_hidden_in_spans(cells: list[GridCell], placed: dict[tuple[int, int]
         ]
         gapped = 0
         for line in text_lines(inside):
-            gapped += any(
-                b.x0 - a.x1 > 1.5 * max(a.size, b.size) for a, b in zip(line.words, line.words[1:], strict=False)
-            )
+            gaps = [b.x0 - a.x1 for a, b in zip(line.words, line.words[1:], strict=False)]
+            prose = sum(not is_number(w.text) for w in line.words) >= 0.7 * len(line.words)
+            if prose and len(gaps) >= 3 and max(gaps) <= 1.6 * median(gaps):
+                continue  # justified text: every space stretched alike, not a column gap
+            gapped += any(g > 1.5 * line.size for g in gaps)
         if gapped >= (1 if cell.col_span >= 2 else 2):
             return True
     return False

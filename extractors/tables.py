@@ -402,7 +402,7 @@ def extract_tables(
                 "%s: no table under caption %r on page %d",
                 path,
                 region.caption and region.caption.title,
-                region.pieces[0].page,
+                region.caption.line.page if region.caption else 0,
             )
             continue
         tables.append(build_table(region, grids, spec, source_sha, path))
