@@ -108,6 +108,17 @@ def _rule_clusters(rules: list[Rule]) -> list[BBox]:
     return [_union(g) for g in groups.values() if len(g) >= 3]
 
 
+def _tabular(content: PageContent, box: BBox, size: float, width: float) -> bool:
+    """Text between rules that reads as rows of cells, not as paragraphs (a page's header and footer
+    rules, or a rule above a heading, have running text between them)."""
+    lines = text_lines(content.words_in(box))
+    if not lines:
+        return False
+    multi = sum(len(segments(ln, size * 1.6)) >= 2 for ln in lines)
+    prose = sum(_is_prose(ln, width, size) for ln in lines)
+    return multi * 2 >= len(lines) and prose * 5 <= len(lines)
+
+
 def _joined_frames(content: PageContent, frames: list[BBox]) -> list[BBox]:
     """Two drawn frames side by side with the same top and bottom and text between them are one table
     whose middle column the publisher drew no rules in; two with an empty gutter are two tables."""
@@ -151,32 +162,45 @@ def _stacked_rules(rules: list[Rule], size: float) -> list[BBox]:
     return out
 
 
+def _starts(line: Line, size: float) -> list[float]:
+    return [seg[0].x0 for seg in segments(line, size * 1.6)]
+
+
 def _text_blocks(lines: list[Line], size: float, width: float) -> list[BBox]:
-    """Runs of lines whose gaps line up into two or more columns."""
-    blocks: list[list[Line]] = []
-    current: list[Line] = []
+    """Runs of lines whose gaps line up into two or more columns.
 
-    def close() -> None:
-        multi = [ln for ln in current if len(segments(ln, size)) >= 2]
-        if len(multi) >= 3:
-            blocks.append(list(current))
-
-    for line in lines:
-        multi = len(segments(line, size * 1.6)) >= 2
-        near = not current or line.top - current[-1].bottom <= 1.6 * size
-        if near and (multi or (current and not _is_prose(line, width, size))):
-            current.append(line)
+    A line of one segment joins a run only between two multi-cell lines and where one of the run's
+    columns starts (a wrapped stub label, a section row); anything else — a paragraph's short last
+    line, a list item, a heading — ends it.
+    """
+    multi = [len(segments(ln, size * 1.6)) >= 2 for ln in lines]
+    runs: list[list[int]] = []
+    current: list[int] = []
+    for k, line in enumerate(lines):
+        near = not current or line.top - lines[current[-1]].bottom <= 1.6 * size
+        if multi[k] and near:
+            current.append(k)
             continue
-        close()
-        current = [line] if multi else []
-    close()
+        if not multi[k] and near and current and k + 1 < len(lines) and multi[k + 1]:
+            nxt = lines[k + 1]
+            starts = {round(x) for j in current if multi[j] for x in _starts(lines[j], size)}
+            aligned = any(abs(line.x0 - x) <= 2 for x in starts)
+            if aligned and nxt.top - line.bottom <= 1.6 * size and not _is_prose(line, width, size):
+                current.append(k)
+                continue
+        if current:
+            runs.append(current)
+        current = [k] if multi[k] else []
+    if current:
+        runs.append(current)
     out = []
-    for block in blocks:
-        while block and len(segments(block[-1], size * 1.6)) < 2:
-            block.pop()  # a trailing single line is the paragraph that follows
-        multi = [ln for ln in block if len(segments(ln, size)) >= 2]
-        edges, _ = column_edges(multi, [], size)
-        if len(edges) < 3 or _two_column_prose(multi, edges, width):
+    for run in runs:
+        block = [lines[k] for k in run]
+        cells = [ln for k, ln in zip(run, block, strict=True) if multi[k]]
+        if len(cells) < 3:
+            continue
+        edges, _ = column_edges(cells, [], size)
+        if len(edges) < 3 or _two_column_prose(cells, edges, width):
             continue
         out.append(_union([_line_box(ln) for ln in block]))
     return out
@@ -227,7 +251,7 @@ def find_tables(content: PageContent, taken: list[BBox]) -> list[TableGrid]:
     rules = [r for r in content.rules if not any(_overlaps(_rule_box(r), t) for t in taken)]
     frames = [_grow(content, c) for c in _joined_frames(content, _rule_clusters(rules))]
     blocks = [_grow(content, c) for c in _text_blocks(lines, size, width)]
-    stacks = [_grow(content, c) for c in _stacked_rules(rules, size)]
+    stacks = [_grow(content, c) for c in _stacked_rules(rules, size) if _tabular(content, c, size, width)]
     # A candidate holding two separate drawn or aligned tables (a page frame, rules of one width stacked
     # over several tables) is their union, not a table.
     solid = frames + blocks
