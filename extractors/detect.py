@@ -84,6 +84,9 @@ def table_extent(content: PageContent, bbox: BBox, *, ended: bool) -> BBox | Non
     if not lines:
         return None
     box = _union([_line_box(ln) for ln in lines])
+    keep = _prose_sides(lines, median(w.size for w in words))
+    if keep is not None:
+        box = _union([w.bbox for ln in lines for w in ln.words if keep[0] <= w.xc <= keep[1]])
     return _with_rules(box, content.rules_in(bbox))
 
 
@@ -202,8 +205,43 @@ def _text_blocks(lines: list[Line], size: float, width: float) -> list[BBox]:
         edges, _ = column_edges(cells, [], size)
         if len(edges) < 3 or _two_column_prose(cells, edges, width):
             continue
-        out.append(_union([_line_box(ln) for ln in block]))
+        box = _union([_line_box(ln) for ln in block])
+        keep = _prose_sides(block, size)
+        if keep is not None:
+            box = _union([w.bbox for ln in block for w in ln.words if keep[0] <= w.xc <= keep[1]])
+        out.append(box)
     return out
+
+
+def _prose_sides(lines: list[Line], size: float) -> tuple[float, float] | None:
+    """The x-range left once a column of running text beside the table is dropped (a table set in one
+    column of a two-column page, with the paragraph flowing beside it); None when there is none."""
+    multi = [ln for ln in lines if len(segments(ln, size * 1.6)) >= 2]
+    if len(multi) < 3:
+        return None
+    edges, _ = column_edges(multi, [], size)
+    if len(edges) < 4:
+        return None
+    total = edges[-1] - edges[0]
+
+    def prose(c: int) -> bool:
+        segs = [
+            seg
+            for ln in lines
+            for seg in segments(ln, size * 1.6)
+            if edges[c] <= (seg[0].x0 + seg[-1].x1) / 2 < edges[c + 1]
+        ]
+        words = sorted(len(seg) for seg in segs)
+        return bool(words) and words[len(words) // 2] >= 4 and edges[c + 1] - edges[c] >= 0.25 * total
+
+    lo, hi = 0, len(edges) - 1
+    if prose(0):
+        lo = 1
+    if prose(len(edges) - 2):
+        hi = len(edges) - 2
+    if (lo, hi) == (0, len(edges) - 1) or hi - lo < 2:
+        return None
+    return edges[lo], edges[hi]
 
 
 def _two_column_prose(lines: list[Line], edges: list[float], width: float) -> bool:
