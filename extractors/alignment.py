@@ -307,11 +307,13 @@ def body_rows(body: list[Line], hrules: list[Rule], edges: list[float], size: fl
     def cols_of(group: list[Line]) -> set[int]:
         return {_col(edges, w.xc) for ln in group for w in ln.words}
 
-    filled = [{_col(edges, w.xc) for w in ln.words} for ln in body]
-    dense = {c for c in range(n_cols) if sum(c in f for f in filled) >= 0.6 * len(body)}
-    gaps = [b.top - a.bottom for a, b in zip(body, body[1:], strict=False)]
-    typical = median(gaps) if gaps else size
     groups = interleave_groups(body, size)
+    # Columns most rows fill: a line missing one of them is part of a row, not a row (counted over rows
+    # of interleaved lines, so that a name wrapped one character a line does not outnumber the rows).
+    filled = [cols_of(g) for g in groups]
+    dense = {c for c in range(n_cols) if sum(c in f for f in filled) >= 0.6 * len(groups)}
+    gaps = [b[0].top - max(ln.bottom for ln in a) for a, b in zip(groups, groups[1:], strict=False)]
+    typical = median(gaps) if gaps else size
 
     def fragment(group: list[Line]) -> bool:
         numbers = any(is_number(w.text) for ln in group for w in ln.words)

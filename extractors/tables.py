@@ -268,9 +268,13 @@ def _read_piece(
         return None
     if first is None:
         return read_table(content, bbox)
-    # A continuation keeps the first page's columns, even where one column is empty on this page.
-    grid = read_table(content, bbox, columns=first.col_edges)
-    if grid is not None and grid.header_rows == 0 and _repeats_header(grid, first):
+    # A continuation read on its own is right when it finds the first page's columns; where it does not
+    # (a column empty on this page), it keeps the first page's columns.
+    grid = read_table(content, bbox)
+    if grid is None or grid.n_cols != first.n_cols:
+        grid = read_table(content, bbox, columns=first.col_edges)
+    if grid is not None and _repeats_header(grid, first):
+        # The first page's header printed again: as many header rows as there.
         grid.header_rows = min(first.header_rows, grid.n_rows)
     return grid
 
