@@ -6,10 +6,11 @@ from __future__ import annotations
 from statistics import median
 
 from extractors.alignment import read_alignment
-from extractors.content import PageContent, Rule
+from extractors.content import PageContent, Rule, Word
 from extractors.grid import TableGrid
 from extractors.lattice import cluster, read_lattice
 from extractors.layout import BBox
+from extractors.rows import text_lines
 
 # A region found from text (or given by a user) ends at the text; its frame's rules lie a little outside.
 FRAME_MARGIN = 6.0
@@ -19,6 +20,26 @@ def _drawn_grid(rules: list[Rule]) -> bool:
     xs = cluster([r.pos for r in rules if not r.horizontal])
     ys = cluster([r.pos for r in rules if r.horizontal])
     return len(xs) >= 2 and len(ys) >= 3 and len(xs) + len(ys) >= 6
+
+
+def _connected(words: list[Word], top: float, bottom: float, gap: float) -> list[Word]:
+    lines = text_lines(words)
+    inside = [ln for ln in lines if top - gap <= (ln.top + ln.bottom) / 2 <= bottom + gap]
+    if not inside:
+        return []
+    lo, hi = min(ln.top for ln in inside), max(ln.bottom for ln in inside)
+    for ln in lines:  # downwards
+        if ln.top > hi and ln.top - hi <= gap:
+            hi = ln.bottom
+    for ln in reversed(lines):  # upwards
+        if ln.bottom < lo and lo - ln.bottom <= gap:
+            lo = ln.top
+    return [w for ln in lines if lo <= ln.top and ln.bottom <= hi for w in ln.words]
+
+
+def _pitch(ys: list[float]) -> float:
+    """The largest spacing of the grid's rules: rows run on below the last rule at about this pitch."""
+    return max((b - a for a, b in zip(ys, ys[1:], strict=False)), default=0.0)
 
 
 def read_table(content: PageContent, bbox: BBox, *, columns: list[float] | None = None) -> TableGrid | None:
@@ -34,12 +55,10 @@ def read_table(content: PageContent, bbox: BBox, *, columns: list[float] | None 
     if columns is None and _drawn_grid(rules):
         size = median(w.size for w in words)
         hs = sorted(cluster([r.pos for r in rules if r.horizontal]))
-        # Text beyond the outer rules belongs to the grid for about one row: a last row whose bottom
-        # rule is not drawn (the table runs on to the next page), a first row without its top rule.
-        pitch = median(b - a for a, b in zip(hs, hs[1:], strict=False)) if len(hs) > 1 else 0.0
-        reach = max(1.5 * size, min(pitch, 4 * size))
-        lo, hi = hs[0] - reach, hs[-1] + reach
-        framed = [w for w in words if lo <= w.yc <= hi]
+        # Text beyond the outer rules belongs to the grid while it runs on line by line (a last row whose
+        # bottom rule is not drawn, rows under a shaded header with no rules of their own); text set
+        # apart from the grid by a gap does not.
+        framed = _connected(words, hs[0], hs[-1], max(1.5 * size, _pitch(hs)))
         grid = read_lattice(framed, rules, content.page, bbox)
         if grid is not None:
             return grid

@@ -295,6 +295,10 @@ def read_region(region: Region, contents: Contents) -> list[TableGrid]:
         region.pieces[k].bbox = grid.bbox
         grids.append(grid)
     del region.pieces[len(grids) :]
+    first = grids[0] if grids else None
+    if first is not None and len(grids) > 1 and not any(is_data(row) for row in first.matrix()[first.header_rows :]):
+        # The caption and header at a page's foot, the body on the next page: the first piece is all header.
+        first.header_rows = first.n_rows
     return grids
 
 
