@@ -678,7 +678,12 @@ def _overlaps(a: HeaderCell, b: HeaderCell) -> bool:
 
 
 def read_alignment(
-    words: list[Word], rules: list[Rule], page: int, bbox: BBox, columns: list[float] | None = None
+    words: list[Word],
+    rules: list[Rule],
+    page: int,
+    bbox: BBox,
+    columns: list[float] | None = None,
+    header_only: bool = False,
 ) -> TableGrid | None:
     """The table in ``bbox`` read from its text's alignment; ``columns`` imposes known column edges."""
     lines = text_lines(words)
@@ -691,7 +696,7 @@ def read_alignment(
     long_rules = [r for r in hrules if min(r.b, right) - max(r.a, left) >= LONG_RULE * (right - left)]
     # The header ends where a band of lines (wrapped cells joined) first reads as data.
     groups = interleave_groups(lines, size)
-    k = split_header(interleaved(lines, size), long_rules, size)
+    k = len(groups) if header_only else split_header(interleaved(lines, size), long_rules, size)
     header, body = [ln for g in groups[:k] for ln in g], [ln for g in groups[k:] for ln in g]
     if columns:
         edges, ruled = list(columns), set()

@@ -68,10 +68,10 @@ def table_extent(content: PageContent, bbox: BBox, *, ended: bool) -> BBox | Non
         for frame in frames:
             if frame[1] - FRAME_MARGIN <= first.top and first.bottom <= frame[3] + FRAME_MARGIN:
                 inside = [ln for ln in lines if ln.bottom <= frame[3] + FRAME_MARGIN]
-                after = lines[len(inside)] if len(inside) < len(lines) else None
-                # A row set below the last rule (an unshaded last stripe) still belongs; a label or a
-                # paragraph does not.
-                if after is None or len(segments(after, size)) < 2:
+                # A row set below the last rule (an unshaded last stripe, its name wrapped over three
+                # lines) still belongs; a label or a paragraph does not.
+                after = _next_band(lines[len(inside) :], size)
+                if not any(len(segments(ln, size)) >= 2 for ln in after):
                     lines = inside
                 break
         width = max(ln.x1 for ln in lines) - min(ln.x0 for ln in lines)
@@ -88,6 +88,16 @@ def table_extent(content: PageContent, bbox: BBox, *, ended: bool) -> BBox | Non
     if keep is not None:
         box = _union([w.bbox for ln in lines for w in ln.words if keep[0] <= w.xc <= keep[1]])
     return _with_rules(box, content.rules_in(bbox))
+
+
+def _next_band(lines: list[Line], size: float) -> list[Line]:
+    """The first lines of ``lines`` set as closely as one row's wrapped lines."""
+    band: list[Line] = []
+    for line in lines:
+        if band and line.top - band[-1].bottom > 0.6 * size:
+            break
+        band.append(line)
+    return band
 
 
 def _rule_clusters(rules: list[Rule]) -> list[BBox]:

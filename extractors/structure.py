@@ -42,11 +42,14 @@ def _pitch(ys: list[float]) -> float:
     return max((b - a for a, b in zip(ys, ys[1:], strict=False)), default=0.0)
 
 
-def read_table(content: PageContent, bbox: BBox, *, columns: list[float] | None = None) -> TableGrid | None:
+def read_table(
+    content: PageContent, bbox: BBox, *, columns: list[float] | None = None, header_only: bool = False
+) -> TableGrid | None:
     """The table inside ``bbox`` on this page, or None when the region holds no text.
 
     ``columns`` (column edges of an earlier piece of the same table) makes a continuation on the next
-    page keep the columns of its first page, even where one column is empty on this one.
+    page keep the columns of its first page, even where one column is empty on this one; with
+    ``header_only`` every line is header (a header printed at a page's foot, its body overleaf).
     """
     words = content.words_in(bbox)
     if not words:
@@ -62,4 +65,4 @@ def read_table(content: PageContent, bbox: BBox, *, columns: list[float] | None 
         grid = read_lattice(framed, rules, content.page, bbox)
         if grid is not None:
             return grid
-    return read_alignment(words, rules, content.page, bbox, columns)
+    return read_alignment(words, rules, content.page, bbox, columns, header_only)

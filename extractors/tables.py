@@ -297,8 +297,13 @@ def read_region(region: Region, contents: Contents) -> list[TableGrid]:
     del region.pieces[len(grids) :]
     first = grids[0] if grids else None
     if first is not None and len(grids) > 1 and not any(is_data(row) for row in first.matrix()[first.header_rows :]):
-        # The caption and header at a page's foot, the body on the next page: the first piece is all header.
-        first.header_rows = first.n_rows
+        # The caption and header at a page's foot, the body on the next page: the first piece is all
+        # header, read over the columns the body shows.
+        header = read_table(contents(first.page), first.bbox, columns=grids[1].col_edges, header_only=True)
+        if header is not None and header.n_cols == grids[1].n_cols:
+            grids[0] = header
+        else:
+            first.header_rows = first.n_rows
     return grids
 
 
