@@ -310,8 +310,9 @@ def body_rows(body: list[Line], hrules: list[Rule], edges: list[float], size: fl
     groups = interleave_groups(body, size)
     # Columns most rows fill: a line missing one of them is part of a row, not a row (counted over rows
     # of interleaved lines, so that a name wrapped one character a line does not outnumber the rows).
-    filled = [cols_of(g) for g in groups]
-    dense = {c for c in range(n_cols) if sum(c in f for f in filled) >= 0.6 * len(groups)}
+    anchors = [g for g in groups if any(is_number(w.text) for ln in g for w in ln.words)] or groups
+    filled = [cols_of(g) for g in anchors]
+    dense = {c for c in range(n_cols) if sum(c in f for f in filled) >= 0.6 * len(anchors)}
     gaps = [b[0].top - max(ln.bottom for ln in a) for a, b in zip(groups, groups[1:], strict=False)]
     typical = median(gaps) if gaps else size
 
@@ -319,8 +320,19 @@ def body_rows(body: list[Line], hrules: list[Rule], edges: list[float], size: fl
         numbers = any(is_number(w.text) for ln in group for w in ln.words)
         return not numbers and bool(dense - cols_of(group))
 
+    # How closely a wrapped cell's lines are set, where interleaved rows show it (鲁 over 木 beside the
+    # row's numbers): a fragment that close to a row is that row's, however tight the rows are.
+    inner = []
+    for g in groups:
+        for c in cols_of(g):
+            stack = [ln for ln in g if cols_of([ln]) == {c}]
+            inner += [b.top - a.bottom for a, b in zip(stack, stack[1:], strict=False) if b.top > a.bottom]
+    leading = median(inner) if inner else None
+
     def tight(gap: float) -> bool:
-        return gap < 0.5 * size and gap < 0.8 * typical
+        if gap >= 0.5 * size:
+            return False
+        return gap < 0.8 * typical or (leading is not None and gap <= leading + 1.0)
 
     # A wrapped cell's other lines (no numbers, only some columns) join the row they are nearest to, above
     # (top-aligned cells) or below (bottom- or centre-aligned ones), when set as close as a cell's lines.
