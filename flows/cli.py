@@ -182,7 +182,13 @@ def extract(
         Path | None,
         typer.Option("--out", help="A directory to write tables as CSV, figures as PNG and extraction.json into"),
     ] = None,
-    kind: Annotated[str | None, typer.Option(help="city_evaluation or annual_report (default: detect)")] = None,
+    kind: Annotated[
+        str | None,
+        typer.Option(help="city_evaluation, annual_report or generic (default: detect; generic when no spec fits)"),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Write the result document (README: 'The --json document') to stdout")
+    ] = False,
 ) -> None:
     """Extract one PDF without the flow: list its tables and figures on stdout, or write them to --out."""
     import tempfile
@@ -206,6 +212,14 @@ def extract(
             raise typer.Exit(1) from None
     for problem in result.problems:
         console.print(f"[yellow]warning:[/yellow] {escape(problem.problem)}")
+    if as_json:
+        import json
+
+        from extractors.document import result_document
+
+        sys.stdout.write(json.dumps(result_document(result), ensure_ascii=False, indent=1) + "\n")
+        if out is None:
+            return
     if out is not None:
         _write_extraction(result, out)
         console.print(f"wrote {len(result.tables)} tables and {len(result.figures)} figures to {escape(str(out))}")
