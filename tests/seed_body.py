@@ -21,7 +21,7 @@ _RUNNING_HEADER = re.compile(r"^\s*(?:\S ){5,}\S*\s*$")
 _PAGE_NUMBER = re.compile(r"^\s*\d{1,3}\s*$")
 # "1 企业数据来自…" (the space may be lost: "1中国服务外包研究中心认为…"), running to the page's end; a body line
 # may open with a number too ("3亿户家庭"), but then a unit follows it.
-_FOOTNOTE = re.compile(r"^[1-9] ?(?![\d\s.．%％亿万个家项])")
+_FOOTNOTE = re.compile(r"^[1-9] ?(?=[\u4e00-\u9fffA-Za-z])(?![亿万个家项倍])")
 _SUPERSCRIPT_FOOTNOTE = re.compile(r"^\s*[¹²³⁴⁵⁶⁷⁸⁹]")  # "¹ 指标数据…": one line
 _TABLE_NOTE = re.compile(r"^\s*注[:：]")
 _NOTICE_TITLE = re.compile(r"^\s*\d{4}\s*年度.*(情况|结果)\s*$")
