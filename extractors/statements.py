@@ -258,8 +258,7 @@ def body_paragraphs(lines: list[_Line], page_heights: dict[int, float], rules: R
             continue
         if caption.search(ln.text) and not plain:
             in_float = not float_end.search(ln.text)
-            current = None
-            continue
+            continue  # a float does not end the paragraph it interrupts
         if ln.size > body + tol or (ln.bold and abs(ln.size - body) <= tol):
             paragraphs.append(Paragraph(ln.text.strip(), [(ln.page, b) if b else None for b in ln.boxes], True))
             current = None
@@ -267,7 +266,9 @@ def body_paragraphs(lines: list[_Line], page_heights: dict[int, float], rules: R
         if not plain:
             continue  # footnotes, chart labels, table cells, running headers, source lines
         indent = ln.x0 > margins.get(ln.page, ln.x0) + 0.5 * body
-        if current is None or indent:
+        # An indented line after a float or a page break continues a sentence left unfinished.
+        unfinished = current is not None and current.text and current.text[-1] not in "。！？：；!?:;"
+        if current is None or (indent and not unfinished):
             current = Paragraph("", [], False)
             paragraphs.append(current)
         elif current.text and current.text[-1].isascii() and current.text[-1].isalnum() and ln.text[:1].isascii():
@@ -410,6 +411,9 @@ class _Parser:
         phrase.segment = self.segment_name(text)
 
     def parse_subject(self, text: str, phrase: Phrase) -> None:
+        if text.startswith("承接"):
+            self.parse_object(text[2:], phrase)
+            return
         text = self.verbs.sub("", text)
         if not text:
             return
@@ -463,10 +467,11 @@ class _Parser:
         return out
 
     def _complete(self, text: str) -> bool:
+        m = self.rules.entity_pattern.match(text)
         return bool(
             self.entity_name(text)
             or re.search(r"(?:服务|外包|额|ITO|BPO|KPO)$", text)
-            or self.rules.entity_pattern.match(text)
+            or (m and m.end() == len(text))
         )
 
     def phrase(self, raw: str) -> Phrase:
@@ -500,14 +505,11 @@ class _Parser:
         if mode and "承接" not in before[mode.end() :] and before[mode.end() : mode.end() + 2] != "地区":
             phrase.mode = phrase.mode or self.rules.modes[mode.group(0)]
             before = before[: mode.start()] + before[mode.end() :]
-        items = self.split_items(before)
+        who_part, obj_part = before.rsplit("承接", 1) if "承接" in before else ("", before)
+        items = self.split_items(obj_part)
         if len(items) >= 2:
             # The shared part is in the last item's tail ("离岸 ITO、BPO、KPO", "河南省、山东省和广东省").
-            head = items[0]
-            who = ""
-            if "承接" in head:
-                who, head = head.rsplit("承接", 1)
-                items[0] = head
+            who = who_part
             parsed = [self.phrase_of_item(it, objects="承接" in before) for it in items]
             phrase.items = parsed
             if who:
@@ -705,6 +707,10 @@ class _Document:
             subject_text = self.p.subject_part(head.rstrip(_CLAUSE_SEP))
             if in_clause or self._names_subject(subject_text):
                 phrase = self.p.phrase(subject_text)
+                if phrase.measure is None and not phrase.items:
+                    # "示范城市平均得分为": the measure word may sit inside the predicate.
+                    mode, measure = self.p._measure(re.split(r"占|[比较](?![例重])", head)[0])
+                    phrase.measure, phrase.mode = measure, phrase.mode or mode
                 if phrase.items:
                     enums.append(phrase.items)
                 self.apply(state, phrase, ctx.fresh)
@@ -783,6 +789,7 @@ class _Document:
                     st.measure = st.measure or self.rules.raw["default_money_measure"]
                     pv = _Value(v.start, v.end, part.strip(), _number(part), "", "ratio")
                     prev = self.emit(para, offset, sentence, st, pv, "ratio", None, True, (period, period, "year"), index)
+                    ctx.measure = prev.measure
                 continue
             unit_kind = "count" if v.kind == "chinese" else self.rules.units.get(v.unit, ("count", v.unit, 1.0))[0]
             own_cue = i == 0 or _has_cue(cue)
@@ -814,10 +821,21 @@ class _Document:
             if kind == "year" and ctx.forecast_at is not None and ctx.forecast_at < v.start:
                 kind = "forecast"
             st = self.item_state(state, items, i) if items is not None else replace(state)
+            if (
+                i == 0
+                and not phrase.has_subject
+                and phrase.measure is None
+                and rel == "share"
+                and ctx.last is not None
+                and ctx.last.measure == "数量"
+            ):
+                st = replace(st, measure="数量", count_subject=ctx.last.subject_key)  # "20个城市…，占比为54.05%"
             if group:
                 st.entity, st.market, st.segment, st.subject_text = group, None, None, phrase.text
-            if v.kind == "chinese" or (unit_kind == "count" and st.measure is None and not items):
-                noun = _counted_noun(sentence[v.end :])
+            noun = _counted_noun(sentence[v.end :]) if unit_kind == "count" else ""
+            head_measure = self.p._measure(cue)[1] if i else phrase.measure
+            if v.kind == "chinese" or (unit_kind == "count" and not items and (noun or head_measure is None)
+                                       and head_measure is None):
                 if v.kind == "chinese" and re.match(r"(?:合计|共计|累计|共)", sentence[v.end :]):
                     state.entity, state.market, state.segment = v.text + v.unit, None, None  # 七省份合计…
                     state.subject_text = v.text + v.unit
@@ -827,12 +845,21 @@ class _Document:
                     st.subject_text = noun
                     alias = self.rules.subject_aliases.get(noun)
                     st.count_subject = alias if alias and alias != self.rules.default_subject else noun
-                elif prev is not None:
-                    st = replace(st, measure=prev.measure, mode=None, count_subject=None)
-                    if prev.measure == "数量":
-                        st.count_subject = prev.subject_key
+                elif (
+                    ctx.last is not None
+                    and ctx.last.measure == "数量"
+                    and ctx.last.unit == v.unit
+                    and not re.search(r"[\u4e00-\u9fff]", ctx.last.value_text)
+                ):
+                    st = replace(st, measure="数量", mode=None, count_subject=ctx.last.subject_key)  # "平均每个城市 47 家"
+                elif ctx.measure is not None:
+                    st = replace(st, measure=ctx.measure, mode=None, count_subject=None)
             if st.measure is None and unit_kind in ("money_usd", "money_cny"):
-                st.measure = self.rules.raw["default_money_measure"]
+                st.measure = state.measure = self.rules.raw["default_money_measure"]
+            if st.measure is None and prev is not None:
+                st.measure, st.mode = prev.measure, None
+            elif st.measure is None and ctx.measure is not None:
+                st.measure, st.mode = ctx.measure, None
             value = v.value
             if negative and rel in _SIGNED:
                 value = -abs(v.value)
@@ -843,6 +870,9 @@ class _Document:
                 para, offset, sentence, st, replace(v, value=value), rel, whole, bool(items or year_items),
                 (pstart, pend, kind), index, qual,
             )
+            if prev.measure and prev.measure != "数量":
+                ctx.measure = prev.measure
+            ctx.last = prev
             if rel == "share" and prev.whole_key and whole:
                 state.whole = (whole, prev.whole_key)
 
@@ -850,7 +880,7 @@ class _Document:
         """Update the sentence state with what a phrase names; unnamed dimensions carry over."""
         if phrase.has_subject:
             if fresh:
-                state.market, state.segment, state.mode = None, None, None
+                state.market, state.segment, state.mode, state.measure = None, None, None, None
             if phrase.entity is not None:
                 if phrase.entity in ("中国",) and phrase.text.startswith(("企业", "服务外包企业")):
                     pass  # "企业…": the population in view, not a new subject
@@ -1006,6 +1036,8 @@ class _Sentence:
     forecast_at: int | None = None
     year_end: bool = False
     rate: str | None = None
+    measure: str | None = None  # of the last figure: a later one with no measure word of its own shares it
+    last: Statement | None = None
 
     def year_at(self, pos: int) -> int:
         before = [a for y0, _, a, b in self.years if y0 < pos and b is None]

@@ -4,7 +4,8 @@ Deliberately simple and separate from ``extractors/statements.py`` (no shared co
 coverage test counts with this what a reader would call "a number with a unit" in the running text, and
 checks the extractor found them. Body text is every line except table and figure floats (caption to the
 数据来源 line), table notes (注：… to the end of its sentence), running headers (letter-spaced), page
-numbers and footnotes (a line opening with its call, "1 企业数据…", to the page's end).
+numbers, footnotes (a line opening with its call, "1 企业数据…", to the page's end) and the notice's
+结果说明 (the notes closing its annex of tables).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ _PAGE_NUMBER = re.compile(r"^\s*\d{1,3}\s*$")
 _FOOTNOTE = re.compile(r"^[1-9] ?(?=[\u4e00-\u9fffA-Za-z])(?![亿万个家项倍])")
 _SUPERSCRIPT_FOOTNOTE = re.compile(r"^\s*[¹²³⁴⁵⁶⁷⁸⁹]")  # "¹ 指标数据…": one line
 _TABLE_NOTE = re.compile(r"^\s*注[:：]")
+_RESULT_NOTES = re.compile(r"^\s*结果说明[:：]")
 _NOTICE_TITLE = re.compile(r"^\s*\d{4}\s*年度.*(情况|结果)\s*$")
 
 UNITS = (
@@ -64,6 +66,9 @@ def body_text(path: Path) -> str:
             continue
         if _NOTICE_TITLE.match(line) or line.startswith("附 "):
             continue
+        if _RESULT_NOTES.match(line):
+            break  # the notice's 结果说明 closes its annex of tables: notes to them, set as notes
+
         out.append(line)
     return "".join(out)
 
