@@ -6,7 +6,7 @@ takes the state it is printed in, its relation from the cue words just before it
 占…的 → share of that whole, 个百分点 after a share → change of the share …), and its unit as printed.
 "分别" distributes a list of numbers over the latest list of the same length (items, measures, or the years
 of a span). What varies by report — units, measure words, subject aliases, layout — is data:
-``extractors/specs/statements.toml``.
+``extractors/specs/statements/rules.toml`` (beside the table specs, in its own folder: every ``specs/*.toml`` is a report spec).
 
 Conventions of the output (and of the hand-labelled sample in samples/truth/statements_2021.json):
 
@@ -39,7 +39,7 @@ import pdfplumber
 
 from extractors.layout import BBox, TextLine, page_lines
 
-RULES_PATH = Path(__file__).resolve().parent / "specs" / "statements.toml"
+RULES_PATH = Path(__file__).resolve().parent / "specs" / "statements" / "rules.toml"
 _SENTENCE_END = "。！？!?"
 _CLAUSE_SEP = "，；,;"  # not "：" (it joins the parts of a ratio: 49.9：18.3：31.8), nor brackets
 _ENUM_SEP = "、"
