@@ -45,6 +45,7 @@ _CLAUSE_SEP = "，；,;"  # not "：" (it joins the parts of a ratio: 49.9：18.
 _ENUM_SEP = "、"
 _CN_DIGITS = "一二两三四五六七八九十百千万"
 _NUM = r"[-－−]?\d+(?:[.．]\d+)?"
+_FAMILY = ("ITO", "BPO", "KPO")
 _HEADING = re.compile(r"^(?:第[一二三四五六七八九十]+[篇章节]|[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+、)")
 
 
@@ -268,6 +269,11 @@ def body_paragraphs(lines: list[_Line], page_heights: dict[int, float], rules: R
         indent = ln.x0 > margins.get(ln.page, ln.x0) + 0.5 * body
         # An indented line after a float or a page break continues a sentence left unfinished.
         unfinished = current is not None and current.text and current.text[-1] not in "。！？：；!?:;"
+        if _HEADING.match(ln.text) and len(ln.text) <= 32 and "，" not in ln.text:
+            # A numbered heading set as a plain line ("一、示范城市评价结果分析"): a paragraph of its own.
+            paragraphs.append(Paragraph(ln.text.strip(), [(ln.page, b) if b else None for b in ln.boxes], False))
+            current = None
+            continue
         if current is None or (indent and not unfinished):
             current = Paragraph("", [], False)
             paragraphs.append(current)
@@ -454,7 +460,8 @@ class _Parser:
         return text.replace(" ", "")
 
     def split_items(self, text: str) -> list[str]:
-        text = re.sub(r"^(?:主要集中在|集中在|以|包括|分别为|依次为|分别是|为)", "", text)
+        text = re.sub(r"^.*?(?:主要集中在|集中在|主要为|包括|依次为|分别为|分别是)", "", text)
+        text = re.sub(r"^(?:以|为)", "", text)
         text = re.sub(r"(?:等领域|等方面|等行业|等|为主)$", "", text)
         parts = [p for p in text.split(_ENUM_SEP) if p]
         out: list[str] = []
@@ -479,6 +486,12 @@ class _Parser:
         text = self.clean(raw)
         phrase = Phrase(text)
         if not text:
+            return phrase
+        focus = re.search(r"(?:业务)?(?:主要)?(?:集中在|主要为)|(?<=[\u4e00-\u9fff])以(?=.*为主)", text)
+        if focus and _ENUM_SEP in text[focus.end() :]:
+            # "中国承接美国服务外包业务主要集中在A、B、C等领域": who before, the list after.
+            self.parse_subject(self.verbs.sub("", text[: focus.start()]), phrase)
+            phrase.items = [self.phrase_of_item(it, objects=True) for it in self.split_items(text[focus.end() :])]
             return phrase
         if "均" in text:
             phrase.all_items = True
@@ -511,6 +524,10 @@ class _Parser:
             # The shared part is in the last item's tail ("离岸 ITO、BPO、KPO", "河南省、山东省和广东省").
             who = who_part
             parsed = [self.phrase_of_item(it, objects="承接" in before) for it in items]
+            first = parsed[0]
+            if first.market and first.segment in _FAMILY and all(p.market is None for p in parsed[1:]):
+                for p in parsed[1:]:
+                    p.market = first.market  # "承接英国ITO、BPO、KPO"
             phrase.items = parsed
             if who:
                 self.parse_subject(who, phrase)
@@ -727,6 +744,7 @@ class _Document:
         text = self.p.clean(text)
         return bool(
             "承接" in text
+            or _ENUM_SEP in text
             or self.rules.measure_pattern.search(text)
             or self.rules.entity_pattern.match(text)
             or self.p.entity_name(re.split(_ENUM_SEP + "|和|是|分别|积极|依托|利用", text)[0] or "x")

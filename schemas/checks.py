@@ -1079,3 +1079,8 @@ CHECKS: tuple[Check, ...] = (
         ),
     ),
 )
+
+# The text's own figures against the tables and charts (schemas/reconcile.py builds on the engines above).
+from schemas.reconcile import RECONCILIATION_CHECKS  # noqa: E402
+
+CHECKS = (*CHECKS, *RECONCILIATION_CHECKS)
