@@ -524,6 +524,9 @@ class _Parser:
             # The shared part is in the last item's tail ("离岸 ITO、BPO、KPO", "河南省、山东省和广东省").
             who = who_part
             parsed = [self.phrase_of_item(it, objects="承接" in before) for it in items]
+            markets = {p.market for p in parsed}
+            if len(markets) == 1 and None not in markets:
+                phrase.market = markets.pop()
             first = parsed[0]
             if first.market and first.segment in _FAMILY and all(p.market is None for p in parsed[1:]):
                 for p in parsed[1:]:

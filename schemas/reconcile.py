@@ -84,6 +84,7 @@ _GROWTH_SERIES = re.compile(r"增速|增长|增幅")
 _SHARE_SERIES = re.compile(r"占比|比重|份额")
 _YEAR = re.compile(r"^((?:19|20)\d{2})(?:年)?$")
 _FAMILIES = ("ITO", "BPO", "KPO")
+_COMPARABLE = ("亿美元", "亿元", "%")
 
 
 @dataclass
@@ -98,7 +99,12 @@ class Observations:
         """The best-sourced level of a key: a table cell, then a chart point, then the text."""
         found = [o for o in self.by_key.get((subject, measure, "level", period), []) if o.unit == unit]
         order = {"table": 0, "chart": 1, "text": 2}
-        return min(found, key=lambda o: order[o.origin]) if found else None
+        best = sorted(found, key=lambda o: order[o.origin])
+        if not best:
+            return None
+        if best[0].origin == "text" and any(abs(o.value - best[0].value) > o.half + best[0].half for o in best):
+            return None  # the text states two different levels: which one is meant is not for a check to guess
+        return best[0]
 
 
 @cache
@@ -136,12 +142,11 @@ def _text(values: SourceValues, out: Observations) -> None:
             continue
         unit, factor = _unit(values, r)
         relation = values.get("statements", r, "relation")
-        key = (
-            values.get("statements", r, "subject_key"),
-            values.get("statements", r, "measure"),
-            relation,
-            values.get("statements", r, "period"),
-        )
+        subject = values.get("statements", r, "subject_key")
+        measure = values.get("statements", r, "measure")
+        if relation == "share":
+            relation = f"share of {values.get('statements', r, 'whole_key')}"
+        key = (subject, measure, relation, values.get("statements", r, "period"))
         obs = Observation(term, "text", unit if relation != "ratio" else "%", factor, values.get("statements", r, "sentence"))
         if relation == "ratio":
             group = (int(values.get("statements", r, "page")), term.ref.bbox and round(term.ref.bbox[1]) or 0, key[3])
@@ -153,7 +158,7 @@ def _text(values: SourceValues, out: Observations) -> None:
         # A ratio whose parts are percentages states each part's share.
         if abs(sum(o.value for o, _ in parts) - 100.0) <= sum(o.half for o, _ in parts) + 1e-9:
             for obs, (s, m, _, p) in parts:
-                out.add((s, m, "share", p), obs)
+                out.add((s, m, f"share of {_own_total(s)}|{m}", p), obs)
 
 
 def _tables(values: SourceValues, out: Observations) -> None:
@@ -185,7 +190,8 @@ def _tables(values: SourceValues, out: Observations) -> None:
                     continue
                 term = values.term(dataset, r, column)
                 if term is not None:
-                    out.add((subject, measure, relation, str(int(year))), Observation(term, "table", unit, 1.0))
+                    rel = f"share of {default}|{measure}" if relation == "share" else relation  # 占全国比重
+                    out.add((subject, measure, rel, str(int(year))), Observation(term, "table", unit, 1.0))
 
 
 def _charts(values: SourceValues, out: Observations) -> None:
@@ -227,8 +233,17 @@ def _charts(values: SourceValues, out: Observations) -> None:
         term = values.term("chart_series", r, "value")
         if term is None:
             continue
-        key = (state.key(rules.default_subject), (mode or "") + measure, relation, year.group(1))
+        subject = state.key(rules.default_subject)
+        full = (mode or "") + measure
+        if relation == "share":
+            relation = f"share of {_own_total(subject)}|{full}"  # a structure chart: parts of the subject's total
+        key = (subject, full, relation, year.group(1))
         out.add(key, Observation(term, "chart", "%" if unit in ("%", "％") else unit, 1.0))
+
+
+def _own_total(subject: str) -> str:
+    """The whole a part of a structure belongs to: 东部地区·ITO → 东部地区, ITO → the national total."""
+    return subject.rsplit("·", 1)[0] if "·" in subject else load_rules().default_subject
 
 
 def _apply(state: State, phrase: Any) -> None:
@@ -262,7 +277,7 @@ class StatedLevels(Check):
         if not any(o.origin == "text" for group in obs.by_key.values() for o in group):
             raise Skip("no statements in this run")
         for key, group in sorted(obs.by_key.items(), key=lambda kv: str(kv[0])):
-            if key[2] not in ("level", "share", "yoy_growth", "cagr", "contribution") or len(group) < 2:
+            if not (key[2] in ("level", "yoy_growth", "cagr") or key[2].startswith("share of")) or len(group) < 2:
                 continue
             order = {"table": 0, "chart": 1, "text": 2}
             ranked = sorted(group, key=lambda o: order[o.origin])
@@ -272,6 +287,8 @@ class StatedLevels(Check):
                 ident = (other.term.ref.source_id, other.term.ref.row, other.origin)
                 if ident in seen or other.unit != reference.unit or other.origin != "text":
                     continue
+                if other.unit not in _COMPARABLE or (other.sentence and other.sentence == reference.sentence):
+                    continue  # the same key twice in one sentence is a reading ambiguity, not a restatement
                 seen.add(ident)
                 tolerance = reference.half + other.half
                 yield Instance(
@@ -368,7 +385,7 @@ class StatedShares(Check):
         ran = False
         for key, group in sorted(obs.by_key.items(), key=lambda kv: str(kv[0])):
             subject, measure, relation, period = key
-            if relation != "share":
+            if not relation.startswith("share of"):
                 continue
             for stated in group:
                 if stated.origin != "text":

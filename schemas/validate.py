@@ -78,6 +78,10 @@ class CheckResult:
     def affected_datasets(self) -> set[str]:
         """Datasets publishing a cell of a failed (not merely known-finding) instance."""
         out: set[str] = set()
+        if self.kind == "reconciliation":
+            # Advisory for now (issue 14): a disagreement of the prose with a table is shown in the report,
+            # but withholds nothing until the statement parser is measured beyond its labelled sample.
+            return out
         failed = [i for i in self.failures if i.status == "failed"]
         if self.status == "failed" and not failed:
             return {self.dataset}  # the check itself crashed
