@@ -1,4 +1,4 @@
-"""Reconciliation: the figures the text states against the tables, the charts and each other.
+"""Reconciliation (import it through ``schemas.checks``, which registers it): the figures the text states against the tables, the charts and each other.
 
 Every printed figure becomes an *observation* keyed by (subject_key, measure, relation, period): the
 ``statements`` rows as they are, table cells through ``TABLE_OBSERVATIONS`` (which dataset column is which
