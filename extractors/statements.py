@@ -6,7 +6,7 @@ takes the state it is printed in, its relation from the cue words just before it
 占…的 → share of that whole, 个百分点 after a share → change of the share …), and its unit as printed.
 "分别" distributes a list of numbers over the latest list of the same length (items, measures, or the years
 of a span). What varies by report — units, measure words, subject aliases, layout — is data:
-``extractors/specs/statements/rules.toml`` (beside the table specs, in its own folder: every ``specs/*.toml`` is a report spec).
+``extractors/specs/statements/rules.toml`` (a folder of its own: every ``specs/*.toml`` is a report spec).
 
 Conventions of the output (and of the hand-labelled sample in samples/truth/statements_2021.json):
 
@@ -46,7 +46,9 @@ _ENUM_SEP = "、"
 _CN_DIGITS = "一二两三四五六七八九十百千万"
 _NUM = r"[-－−]?\d+(?:[.．]\d+)?"
 _FAMILY = ("ITO", "BPO", "KPO")
-_HEADING = re.compile(r"^(?:第[一二三四五六七八九十]+[篇章节]|[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+、)")
+_HEADING = re.compile(
+    r"^(?:第[一二三四五六七八九十]+[篇章节]|[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+、)"
+)
 
 
 # ---------------------------------------------------------------- rules
@@ -453,7 +455,11 @@ class _Parser:
 
     def clean(self, text: str) -> str:
         text = re.sub(r"（[^）]*）|\([^)]*\)|全部|整体|总体", "", text)
-        text = re.sub(r"(?:截至)?\s*(?:19|20)\d{2}\s*(?:[－—–\-]\s*(?:19|20)\d{2})?\s*(?:年度|年底|年末|财年|年)?(?:\d+\s*月)?", "", text)
+        text = re.sub(
+            r"(?:截至)?\s*(?:19|20)\d{2}\s*(?:[－—–\-]\s*(?:19|20)\d{2})?\s*(?:年度|年底|年末|财年|年)?(?:\d+\s*月)?",
+            "",
+            text,
+        )
         text = re.sub(rf"(?:过去|未来)?[{_CN_DIGITS}\d]+年来?|同年|当年|上年|去年", "", text)
         for _ in range(3):
             text = self.noise.sub("", text).strip("，、 ")
@@ -476,9 +482,7 @@ class _Parser:
     def _complete(self, text: str) -> bool:
         m = self.rules.entity_pattern.match(text)
         return bool(
-            self.entity_name(text)
-            or re.search(r"(?:服务|外包|额|ITO|BPO|KPO)$", text)
-            or (m and m.end() == len(text))
+            self.entity_name(text) or re.search(r"(?:服务|外包|额|ITO|BPO|KPO)$", text) or (m and m.end() == len(text))
         )
 
     def phrase(self, raw: str) -> Phrase:
@@ -503,9 +507,7 @@ class _Parser:
             phrase.entity, phrase.market, phrase.segment = first.entity, first.market, first.segment
             phrase.items = [Phrase(p, mode=m[0], measure=m[1]) for p, m in zip(parts, measured, strict=True)]
             return phrase
-        m = None
-        for m in self.rules.measure_pattern.finditer(text):
-            pass
+        m = _last(self.rules.measure_pattern.finditer(text))
         if m is not None:
             before = text[: m.start()]
             phrase.measure = self.rules.measures[m.group("measure")]
@@ -540,9 +542,7 @@ class _Parser:
 
     def phrase_of_item(self, text: str, objects: bool = False) -> Phrase:
         p = Phrase(text)
-        mm = None
-        for mm in self.rules.measure_pattern.finditer(text):
-            pass
+        mm = _last(self.rules.measure_pattern.finditer(text))
         if mm is not None:
             p.measure = self.rules.measures[mm.group("measure")]
             p.mode = self.rules.modes[mm.group("mode")] if mm.group("mode") else None
@@ -554,9 +554,7 @@ class _Parser:
         return p
 
     def _measure(self, text: str) -> tuple[str | None, str | None]:
-        mm = None
-        for mm in self.rules.measure_pattern.finditer(text):
-            pass
+        mm = _last(self.rules.measure_pattern.finditer(text))
         if mm is None:
             return None, None
         return (self.rules.modes[mm.group("mode")] if mm.group("mode") else None), self.rules.measures[
@@ -787,8 +785,10 @@ class _Document:
             year_items = list(range(span[0], span[1] + 1))
         group = None
         if phrase.items and n_vals == 1 and not phrase.all_items:
-            group = "、".join(self.item_state(state, phrase.items, k).key(self.rules.default_subject)
-                             for k in range(len(phrase.items)))
+            group = "、".join(
+                self.item_state(state, phrase.items, k).key(self.rules.default_subject)
+                for k in range(len(phrase.items))
+            )
         prev: Statement | None = None
         prev_cue = ""
         cue_start = c0
@@ -809,7 +809,9 @@ class _Document:
                     st = self.item_state(state, items, k)
                     st.measure = st.measure or self.rules.raw["default_money_measure"]
                     pv = _Value(v.start, v.end, part.strip(), _number(part), "", "ratio")
-                    prev = self.emit(para, offset, sentence, st, pv, "ratio", None, True, (period, period, "year"), index)
+                    prev = self.emit(
+                        para, offset, sentence, st, pv, "ratio", None, True, (period, period, "year"), index
+                    )
                     ctx.measure = prev.measure
                 continue
             unit_kind = "count" if v.kind == "chinese" else self.rules.units.get(v.unit, ("count", v.unit, 1.0))[0]
@@ -855,8 +857,9 @@ class _Document:
                 st.entity, st.market, st.segment, st.subject_text = group, None, None, phrase.text
             noun = _counted_noun(sentence[v.end :]) if unit_kind == "count" else ""
             head_measure = self.p._measure(cue)[1] if i else phrase.measure
-            if v.kind == "chinese" or (unit_kind == "count" and not items and (noun or head_measure is None)
-                                       and head_measure is None):
+            if v.kind == "chinese" or (
+                unit_kind == "count" and not items and (noun or head_measure is None) and head_measure is None
+            ):
                 if v.kind == "chinese" and re.match(r"(?:合计|共计|累计|共)", sentence[v.end :]):
                     state.entity, state.market, state.segment = v.text + v.unit, None, None  # 七省份合计…
                     state.subject_text = v.text + v.unit
@@ -872,7 +875,9 @@ class _Document:
                     and ctx.last.unit == v.unit
                     and not re.search(r"[\u4e00-\u9fff]", ctx.last.value_text)
                 ):
-                    st = replace(st, measure="数量", mode=None, count_subject=ctx.last.subject_key)  # "平均每个城市 47 家"
+                    st = replace(
+                        st, measure="数量", mode=None, count_subject=ctx.last.subject_key
+                    )  # "平均每个城市 47 家"
                 elif ctx.measure is not None:
                     st = replace(st, measure=ctx.measure, mode=None, count_subject=None)
             if st.measure is None and unit_kind in ("money_usd", "money_cny"):
@@ -888,8 +893,17 @@ class _Document:
                 value = _number(v.text)
             qual = self.p.qualifier(cue, sentence[v.end : v.end + 4])
             prev = self.emit(
-                para, offset, sentence, st, replace(v, value=value), rel, whole, bool(items or year_items),
-                (pstart, pend, kind), index, qual,
+                para,
+                offset,
+                sentence,
+                st,
+                replace(v, value=value),
+                rel,
+                whole,
+                bool(items or year_items),
+                (pstart, pend, kind),
+                index,
+                qual,
             )
             if prev.measure and prev.measure != "数量":
                 ctx.measure = prev.measure
@@ -970,7 +984,12 @@ class _Document:
         page = boxes[0][0] if boxes else (next((b[0] for b in para.boxes if b), 0))
         on_page = [b[1] for b in boxes if b[0] == page]
         bbox = (
-            (min(b[0] for b in on_page), min(b[1] for b in on_page), max(b[2] for b in on_page), max(b[3] for b in on_page))
+            (
+                min(b[0] for b in on_page),
+                min(b[1] for b in on_page),
+                max(b[2] for b in on_page),
+                max(b[3] for b in on_page),
+            )
             if on_page
             else None
         )
@@ -1069,6 +1088,13 @@ class _Sentence:
 
 def _count(text: str) -> int:
     return int(text) if text.isdigit() else int(cn2an.cn2an(text, "smart"))
+
+
+def _last(matches: Iterable[re.Match[str]]) -> re.Match[str] | None:
+    found = None
+    for found in matches:  # noqa: B007 - the last match is the one wanted
+        pass
+    return found
 
 
 def _has_cue(text: str) -> bool:

@@ -1,4 +1,5 @@
-"""Reconciliation (import it through ``schemas.checks``, which registers it): the figures the text states against the tables, the charts and each other.
+"""Reconciliation of the figures the text states (imported through ``schemas.checks``, which registers it):
+ against the tables, the charts and each other.
 
 Every printed figure becomes an *observation* keyed by (subject_key, measure, relation, period): the
 ``statements`` rows as they are, table cells through ``TABLE_OBSERVATIONS`` (which dataset column is which
@@ -147,7 +148,9 @@ def _text(values: SourceValues, out: Observations) -> None:
         if relation == "share":
             relation = f"share of {values.get('statements', r, 'whole_key')}"
         key = (subject, measure, relation, values.get("statements", r, "period"))
-        obs = Observation(term, "text", unit if relation != "ratio" else "%", factor, values.get("statements", r, "sentence"))
+        obs = Observation(
+            term, "text", unit if relation != "ratio" else "%", factor, values.get("statements", r, "sentence")
+        )
         if relation == "ratio":
             group = (int(values.get("statements", r, "page")), term.ref.bbox and round(term.ref.bbox[1]) or 0, key[3])
             groups.setdefault(group, []).append((obs, key))
@@ -228,7 +231,9 @@ def _charts(values: SourceValues, out: Observations) -> None:
                 state.segment = own.segment
             if own.measure:
                 measure, mode = own.measure, own.mode or mode
-            relation = "yoy_growth" if _GROWTH_SERIES.search(name) else "share" if _SHARE_SERIES.search(name) else "level"
+            relation = (
+                "yoy_growth" if _GROWTH_SERIES.search(name) else "share" if _SHARE_SERIES.search(name) else "level"
+            )
         unit = values.get("chart_series", r, "unit") or ("%" if relation != "level" else "亿美元")
         term = values.term("chart_series", r, "value")
         if term is None:

@@ -67,9 +67,17 @@ def test_levels_growth_shares_and_changes_of_a_sentence_not_in_the_reports() -> 
 
 
 def test_an_enumeration_sharing_one_predicate_gives_one_row_per_item() -> None:
-    got = _rows("2023年，湖南省、湖北省和四川省执行额分别为 5.1 亿美元、3.6 亿美元、1.5 亿美元，同比分别增长 10.0%、-2.0%、3.0%。")
+    got = _rows(
+        "2023年，湖南省、湖北省和四川省执行额分别为 5.1 亿美元、3.6 亿美元、1.5 亿美元，"
+        "同比分别增长 10.0%、-2.0%、3.0%。"
+    )
     assert [(v, s) for v, s, *_ in got] == [
-        (5.1, "湖南省"), (3.6, "湖北省"), (1.5, "四川省"), (10.0, "湖南省"), (-2.0, "湖北省"), (3.0, "四川省")
+        (5.1, "湖南省"),
+        (3.6, "湖北省"),
+        (1.5, "四川省"),
+        (10.0, "湖南省"),
+        (-2.0, "湖北省"),
+        (3.0, "四川省"),
     ]
     assert {r[4] for r in got[3:]} == {"yoy_growth"}
 
@@ -82,9 +90,16 @@ def test_spans_cagr_from_to_ratio_and_multiples() -> None:
         (14.9, "云服务", "执行额", "2018-2023", "cagr"),
     ]
     ratio = _rows("2023年，ITO、BPO、KPO 结构比例为 40.0：25.0：35.0。")
-    assert [(v, s, rel) for v, s, _, _, rel in ratio] == [(40.0, "ITO", "ratio"), (25.0, "BPO", "ratio"), (35.0, "KPO", "ratio")]
+    assert [(v, s, rel) for v, s, _, _, rel in ratio] == [
+        (40.0, "ITO", "ratio"),
+        (25.0, "BPO", "ratio"),
+        (35.0, "KPO", "ratio"),
+    ]
     times = _rows("2023年，人工智能服务外包执行额 8.3 亿美元，同比增长 1.1 倍。")
-    assert times[1][4] == "yoy_growth" and _parse("2023年，人工智能服务外包执行额 8.3 亿美元，同比增长 1.1 倍。")[1]["unit"] == "倍"
+    assert (
+        times[1][4] == "yoy_growth"
+        and _parse("2023年，人工智能服务外包执行额 8.3 亿美元，同比增长 1.1 倍。")[1]["unit"] == "倍"
+    )
 
 
 def test_where_and_how_each_figure_is_printed(rows: dict) -> None:

@@ -34,7 +34,9 @@ def _result(run: ValidationRun, name: str) -> Any:
 
 def _instances(run: ValidationRun, name: str, needle: str) -> list[Any]:
     result = _result(run, name)
-    return [i for i in result.failures if needle in i.key] + ([result.worst] if result.worst and needle in result.worst.key else [])
+    return [i for i in result.failures if needle in i.key] + (
+        [result.worst] if result.worst and needle in result.worst.key else []
+    )
 
 
 def test_every_reconciliation_check_runs_on_the_samples(run: ValidationRun) -> None:
@@ -78,7 +80,9 @@ def test_stated_ratios_add_up_and_count_as_shares(run: ValidationRun) -> None:
     assert ratios.status == "passed" and ratios.checked >= 10
     # 44.5：20.0：35.5 (2021) is also the structure chart 图1-4's 2021 points.
     levels = _result(run, "stated_levels_agree")
-    assert not [i for i in levels.failures if i.key.startswith("2021 ITO · 执行额 · share of 中国|执行额") and "图1-4" in i.key]
+    assert not [
+        i for i in levels.failures if i.key.startswith("2021 ITO · 执行额 · share of 中国|执行额") and "图1-4" in i.key
+    ]
 
 
 def _corrupt_text(src: Path, dest: Path, page_no: int, printed: str, replacement: str) -> None:
@@ -97,7 +101,10 @@ def _corrupt_text(src: Path, dest: Path, page_no: int, printed: str, replacement
         if op != b"TJ" or done:
             continue
         glyphs = [
-            (i, j) for i, item in enumerate(operands[0]) if isinstance(item, bytes | str) for j in range(0, len(_raw(item)), 2)
+            (i, j)
+            for i, item in enumerate(operands[0])
+            if isinstance(item, bytes | str)
+            for j in range(0, len(_raw(item)), 2)
         ]
         text = "".join(fonts[font].get(int.from_bytes(_raw(operands[0][i])[j : j + 2], "big"), "?") for i, j in glyphs)
         at = text.find(printed)
@@ -138,7 +145,7 @@ def test_changing_one_stated_number_in_the_pdf_fails_exactly_its_reconciliation(
     }
     print(f"\n  disagreements involving the changed number: {sorted(new)}")
     assert len(new) == 1
-    (name, key), = new
+    ((name, key),) = new
     assert name == "stated_levels_agree" and key.startswith("2021 ITO · 执行额 · level · text p.5")
     failed = next(i for r in after.results if r.name == name for i in r.failures if i.key == key)
     assert failed.cells[0].text == "1080.4" and failed.cells[0].page == 5 and failed.cells[0].bbox
