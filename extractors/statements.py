@@ -337,8 +337,16 @@ class State:
     mode: str | None = None
     measure: str | None = None
     subject_text: str = ""
-    whole: tuple[str, str] | None = None  # (as printed, key) of the last share's whole
+    # The whole of a share that names none ("…占比19.0%"): the last one named in this sentence, else (in a
+    # "其中") the parent's total, else the last one named in the paragraph; (key, the part's measure then).
+    whole: tuple[str, str | None] | None = None
+    parent_whole: tuple[str, str | None] | None = None
+    para_whole: tuple[str, str | None] | None = None
     count_subject: str | None = None
+    section: str | None = None  # the entity the section is about (四、新加坡)
+    section_market: bool = False  # the section's entity has been the object of 承接: it is a market
+    span: tuple[int, int] | None = None  # the span the last sentence spoke of ("2021－2026年…年均增长")
+    qualifier: str | None = None  # a "其中" sentence's parent qualifier (制造业·KPO → 制造业)
 
     def key(self, default: str) -> str:
         parts = [p for p in (self.entity, self.market, self.segment) if p]
@@ -354,6 +362,8 @@ class _Parser:
         self.noise = rules.rx("subject_noise")
         self.verbs = re.compile(rf"^(?:{rules.raw['subject_verbs']})+|(?:{rules.raw['subject_verbs']})+$")
         self.entity_suffix = rules.rx("entity_suffix")
+        self.entity_prefix = rules.rx("entity_prefix")
+        self.business_noun = rules.rx("business_noun")
         self.predicate = rules.rx("predicate")
         unit = rules.unit_pattern
         self.value_rx = re.compile(
@@ -373,6 +383,8 @@ class _Parser:
     def entity_name(self, text: str) -> str | None:
         """The entity a phrase names, normalised, or None."""
         t = re.sub(r"\d+\s*个", "", text)
+        if t in self.rules.subject_aliases:
+            return self.rules.subject_aliases[t]  # "中国服务外包" is the nation, before 中国 is taken off
         t = re.sub(r"^(?:全国|中国)(?=.{2,})", "", t) if not t.startswith(("中国香港", "中国台湾")) else t
         for cand in (t, re.sub(r"(?:服务外包)?企业$", "", t)):
             if not cand:
@@ -400,17 +412,70 @@ class _Parser:
         t2 = re.sub(r"(?<=[\u4e00-\u9fff])(?=[A-Z]{3}$)", "·", t2)
         return t2
 
+    def leading_entity(self, text: str) -> re.Match[str] | None:
+        """A name the phrase starts with: a known one (美国, 江苏省), else a place name by its suffix
+        (亚太地区, 郑州市, 广西壮族自治区) followed by what it is about ("美洲地区大额服务外包")."""
+        return self.rules.entity_pattern.match(text) or self.entity_prefix.match(text)
+
+    def anaphoric(self, phrase: Phrase) -> bool:
+        """A bare size word ("规模分别为…") stands for the measure already in view, not a measure of its own."""
+        return self.clean(phrase.text) in self.rules.raw["anaphoric_measures"]
+
+    def listed(self, text: str) -> list[Phrase]:
+        """The items a clause lists after 为/是/包括 ("…的城市有5个，分别为杭州市、无锡市"), if all are names."""
+        m = self.rules.rx("list_intro").search(text)
+        if not m or _ENUM_SEP not in m.group("list"):
+            return []
+        items = self.split_items(self.clean(m.group("list")))
+        if len(items) < 2 or not all(self._complete(it) for it in items):
+            return []
+        return [self.phrase_of_item(it) for it in items]
+
+    def apposed(self, head: str) -> str | None:
+        """The entity named right before an opening bracket the number stands in: "为上海市（"."""
+        m = re.search(r"([\u4e00-\u9fffA-Za-z]+)[（(]\s*$", head)
+        if not m:
+            return None
+        return self.entity_name(self.verbs.sub("", m.group(1)))
+
+    def ranked(self, text: str) -> Phrase | None:
+        """A ranked subset is a subject of its own: "执行额排名前十的示范城市" is 前十示范城市, not 示范城市."""
+        m = self.rules.rx("ranked_subset").search(text)
+        if not m:
+            return None
+        noun = m.group("noun")
+        if self.rules.measure_pattern.search(noun):
+            return None  # "前十大服务外包伙伴执行额": the measure follows, the usual reading applies
+        mode = re.match(_alternation(self.rules.modes), noun)
+        noun = re.sub(r"^(?:服务外包|外包)?(?:业务)?", "", noun[mode.end() :] if mode else noun)
+        if not noun:
+            return None
+        phrase = self.phrase(text[: m.start()]) if m.start() else Phrase()
+        # Whose subset it is stays in the name ("美国…前五大供应商"); the nation's goes without saying.
+        # A measure before the rank is its criterion ("执行额排名前十的"), not an owner.
+        owner = (
+            phrase.entity
+            if phrase.entity not in (None, self.rules.default_subject) and phrase.measure is None
+            else ""
+        )
+        phrase.text = text
+        phrase.entity = f"{owner}前{m.group('n')}{m.group('big') or ''}{self.rules.subject_aliases.get(noun, noun)}"
+        phrase.market, phrase.segment, phrase.items = None, None, []
+        if mode:
+            phrase.mode = self.rules.modes[mode.group(0)]
+        return phrase
+
     def parse_object(self, text: str, phrase: Phrase) -> None:
         """The part after 承接 (or a lone phrase): a market (美国…), a segment (ITO…), or both."""
-        text = self.verbs.sub("", text)
+        # "承接其服务外包": 其 is whoever is in view (the markets just listed), not a market of its own.
+        text = re.sub(r"^其(?![中他余它次])", "", self.verbs.sub("", text))
         if not text:
             return
-        m = self.rules.entity_pattern.match(text)
+        m = self.leading_entity(text)
         if m and m.group(0) not in ("中国", "全国", "企业"):
             name = self.entity_name(m.group(0)) or m.group(0)
             rest = text[m.end() :]
-            if rest.startswith("沿线国家"):
-                rest = rest[4:]
+            rest = re.sub(r"^(?:沿线)?国家", "", rest)  # "“一带一路”沿线国家", "东南亚国家": the region's
             phrase.market = self.rules.subject_aliases.get(name, name)
             rest = self.verbs.sub("", rest)
             if rest:
@@ -444,7 +509,7 @@ class _Parser:
         if name is not None:
             phrase.entity = name
             return
-        m = self.rules.entity_pattern.match(text)
+        m = self.leading_entity(text)
         if m and m.group(0) not in ("企业",):
             phrase.entity = self.entity_name(m.group(0)) or m.group(0)
             rest = self.verbs.sub("", text[m.end() :])
@@ -463,6 +528,7 @@ class _Parser:
         text = re.sub(rf"(?:过去|未来)?[{_CN_DIGITS}\d]+年来?|同年|当年|上年|去年", "", text)
         for _ in range(3):
             text = self.noise.sub("", text).strip("，、 ")
+        text = re.sub(self.rules.raw["subject_tail_adverbs"], "", text)  # "西亚北非和南亚也是…"
         return text.replace(" ", "")
 
     def split_items(self, text: str) -> list[str]:
@@ -491,6 +557,9 @@ class _Parser:
         phrase = Phrase(text)
         if not text:
             return phrase
+        ranked = self.ranked(text)
+        if ranked is not None:
+            return ranked
         focus = re.search(r"(?:业务)?(?:主要)?(?:集中在|主要为)|(?<=[\u4e00-\u9fff])以(?=.*为主)", text)
         if focus and _ENUM_SEP in text[focus.end() :]:
             # "中国承接美国服务外包业务主要集中在A、B、C等领域": who before, the list after.
@@ -585,8 +654,8 @@ class _Parser:
                 negative = bool(re.search(r"低|慢", m.group(0)[-2:]))
                 return name, m.group("ref"), negative
             if name == "share":
-                whole = m.groupdict().get("whole")
-                return name, whole, False
+                groups = m.groupdict()
+                return name, groups.get("whole") or groups.get("whole2"), False
             if name == "yoy_growth" and unit_kind not in ("percent", "times"):
                 continue
             if name == "change" and unit_kind in ("percent",):
@@ -677,18 +746,28 @@ class _Document:
     def paragraph(self, para: Paragraph, state: State, section_entity: str | None) -> None:
         state.entity = section_entity or self.rules.default_subject
         state.market = state.segment = state.mode = state.measure = None
-        state.whole = None
+        state.whole = state.span = state.para_whole = None
+        if state.section != section_entity:
+            state.section, state.section_market = section_entity, False
         last_year: int | None = None
         parent = replace(state)
         enums: list[list[Phrase]] = []
         for index, (s0, s1) in enumerate(_split(para.text, _SENTENCE_END)):
             sentence = para.text[s0:s1]
             if sentence.startswith("其中"):
-                # "其中" details the sentence before: its subject is the parent, its lists still count.
+                # "其中" details the sentence before: its subject is the parent, its lists still count,
+                # and the parts it names are parts of the parent (制造业 KPO's 研发服务 is 制造业's).
                 state = replace(parent)
                 enums = list(enums)
+                segment = parent.segment or ""
+                state.qualifier = segment.rsplit("·", 1)[0] if "·" in segment else None
+                measure = (parent.mode or "") + parent.measure if parent.measure not in (None, "数量") else None
+                own = f"{parent.key(self.rules.default_subject)}|{measure}"
+                state.parent_whole = (own, measure) if measure else None
             else:
                 enums = []
+                state.qualifier = state.parent_whole = None
+            state.whole = None
             last_year = self.sentence(para, s0, sentence, state, last_year, index, enums)
             parent = replace(state)
 
@@ -710,6 +789,8 @@ class _Document:
         if past:
             back = _count(past.group("n"))
             ctx.span = (self.year - back, self.year)
+        elif not ctx.fresh and not years:
+            ctx.span = state.span  # "…2021－2026年年均增长4.6%。其中，项目服务支出年均增长5.5%"
         ctx.forecast_at = m.start() if (m := re.search(self.rules.raw["forecast"], sentence)) else None
         ctx.year_end = bool(re.search(self.rules.raw["year_end"], sentence))
         for c0, c1 in _split(sentence, _CLAUSE_SEP):
@@ -729,6 +810,8 @@ class _Document:
                     # "示范城市平均得分为": the measure word may sit inside the predicate.
                     mode, measure = self.p._measure(re.split(r"占|[比较](?![例重])", head)[0])
                     phrase.measure, phrase.mode = measure, phrase.mode or mode
+                if phrase.measure is not None and state.measure and self.p.anaphoric(phrase):
+                    phrase.measure = None  # "…执行额超过60亿美元的城市…，规模分别为": the size is that measure's
                 if phrase.items:
                     enums.append(phrase.items)
                 self.apply(state, phrase, ctx.fresh)
@@ -736,8 +819,12 @@ class _Document:
                     ctx.fresh = False
             else:
                 phrase = Phrase()
+            listed = self.p.listed(clause[in_clause[-1].end - c0 :] if in_clause else clause)
+            if listed and not phrase.items:
+                enums.append(listed)  # "…的城市有5个，分别为杭州市、无锡市…": the items later values go with
             if in_clause:
                 self.clause(para, offset, ctx, state, phrase, clause, c0, in_clause, enums, index)
+        state.span = ctx.span
         return ctx.last_year
 
     def _names_subject(self, text: str) -> bool:
@@ -745,6 +832,7 @@ class _Document:
         text = self.p.clean(text)
         return bool(
             "承接" in text
+            or (len(text) >= 4 and self.p.business_noun.search(text))
             or _ENUM_SEP in text
             or self.rules.measure_pattern.search(text)
             or self.rules.entity_pattern.match(text)
@@ -783,6 +871,9 @@ class _Document:
         span = ctx.span
         if items is None and span and n_vals >= 2 and span[1] - span[0] + 1 == n_vals and "分别" in clause:
             year_items = list(range(span[0], span[1] + 1))
+        elif items is None and n_vals >= 2 and "分别" in clause:
+            listed = [ys for at, ys in ctx.year_lists() if at < in_clause[0].start and len(ys) == n_vals]
+            year_items = listed[-1] if listed else None  # "2017年、2018年…分别增长25.3%、20.1%"
         group = None
         if phrase.items and n_vals == 1 and not phrase.all_items:
             group = "、".join(
@@ -844,6 +935,9 @@ class _Document:
             if kind == "year" and ctx.forecast_at is not None and ctx.forecast_at < v.start:
                 kind = "forecast"
             st = self.item_state(state, items, i) if items is not None else replace(state)
+            apposed = self.p.apposed(sentence[c0 : v.start]) if i == 0 or not _has_cue(cue) else None
+            if apposed:
+                st = replace(st, entity=apposed, market=None)  # "为上海市（119.1亿美元）"
             if (
                 i == 0
                 and not phrase.has_subject
@@ -909,27 +1003,30 @@ class _Document:
                 ctx.measure = prev.measure
             ctx.last = prev
             if rel == "share" and prev.whole_key and whole:
-                state.whole = (whole, prev.whole_key)
+                state.whole = state.para_whole = (prev.whole_key, prev.measure)
 
     def apply(self, state: State, phrase: Phrase, fresh: bool) -> None:
         """Update the sentence state with what a phrase names; unnamed dimensions carry over."""
         if phrase.has_subject:
+            default = self.rules.default_subject
+            named = phrase.entity is not None and not (
+                phrase.entity == default and phrase.text.startswith(("企业", "服务外包企业"))
+            )  # "企业…": the population in view, not a new subject
             if fresh:
                 state.market, state.segment, state.mode, state.measure = None, None, None, None
-            if phrase.entity is not None:
-                if phrase.entity in ("中国",) and phrase.text.startswith(("企业", "服务外包企业")):
-                    pass  # "企业…": the population in view, not a new subject
-                else:
-                    state.entity = phrase.entity
+                if not named and phrase.market is None and state.section_market and state.entity != state.section:
+                    state.market = state.section  # in 四、新加坡, "承接ITO执行额…" is still 新加坡's
+            if named:
+                state.entity = phrase.entity
             if phrase.market is not None:
                 state.market = phrase.market
+                state.section_market = state.section_market or phrase.market == state.section
                 if phrase.segment is None and fresh:
                     state.segment = None
             if phrase.segment is not None:
-                state.segment = _sibling(state.segment, phrase.segment)
+                state.segment = _sibling(state.segment, _qualified(state.qualifier, phrase.segment))
             state.subject_text = phrase.text
             state.mode = phrase.mode if phrase.mode is not None else (None if fresh else state.mode)
-            state.whole = None
         elif phrase.mode is not None:
             state.mode = phrase.mode
         if phrase.measure is not None:
@@ -1028,10 +1125,12 @@ class _Document:
         """The whole a share is of, as "subject_key|measure"; unnamed dimensions are the part's own."""
         default = self.rules.default_subject
         if whole is None or not whole.strip("的 "):
-            if st.whole:
-                return st.whole[1]
+            for known in (st.whole, st.parent_whole, st.para_whole):
+                if known and (inherited := _like_for_like(known, measure)):
+                    return inherited
             return f"{State(st.entity, st.market).key(default)}|{measure}"
-        w = self.p.phrase(whole)
+        # "全国总额", "从业人员总数": the total of the thing itself, not a business called 总额.
+        w = self.p.phrase(re.sub(self.rules.raw["whole_total_nouns"], "", whole) or whole)
         base = replace(st)
         text = w.text
         own_total = re.search(self.rules.raw["whole_own_total"], text)
@@ -1079,6 +1178,21 @@ class _Sentence:
     measure: str | None = None  # of the last figure: a later one with no measure word of its own shares it
     last: Statement | None = None
 
+    def year_lists(self) -> list[tuple[int, list[int]]]:
+        """Enumerations of single years ("2017年、2018年", "2019年和2020年"), each with where it ends."""
+        out: list[tuple[int, list[int]]] = []
+        run: list[tuple[int, int, int]] = []
+        for y0, y1, a, b in self.years:
+            if b is None and run and re.fullmatch(r"\s*[、和及与]\s*", self.text[run[-1][1] : y0]):
+                run.append((y0, y1, a))
+                continue
+            if len(run) >= 2:
+                out.append((run[-1][1], [r[2] for r in run]))
+            run = [(y0, y1, a)] if b is None else []
+        if len(run) >= 2:
+            out.append((run[-1][1], [r[2] for r in run]))
+        return out
+
     def year_at(self, pos: int) -> int:
         before = [a for y0, _, a, b in self.years if y0 < pos and b is None]
         if before:
@@ -1103,6 +1217,28 @@ def _has_cue(text: str) -> bool:
 
 def _spans(clause: str, rel: str) -> bool:
     return rel != "level" or bool(re.search(r"累计|合计|共计", clause))
+
+
+def _like_for_like(known: tuple[str, str | None], measure: str | None) -> str | None:
+    """An inherited whole compares like with like: after "离岸…占全国离岸的5.3%", "在岸…占比4.6%" is of 在岸."""
+    key, then = known
+    subject, whole_measure = key.rsplit("|", 1)
+    if not measure or measure == then:
+        return key
+    if then == whole_measure and _base(measure) == _base(then):
+        return f"{subject}|{measure}"
+    return None  # a count's share is not of a sum of money named before
+
+
+def _base(measure: str | None) -> str:
+    return re.sub(r"^(?:离岸|在岸)", "", measure or "")
+
+
+def _qualified(qualifier: str | None, segment: str) -> str:
+    """A part named inside a "其中" about a qualified whole is qualified alike: 制造业 KPO's 研发服务."""
+    if not qualifier or not segment or "·" in segment or segment in _FAMILY:
+        return segment
+    return f"{qualifier}·{segment.removeprefix(qualifier) or segment}"
 
 
 def _sibling(current: str | None, new: str) -> str:

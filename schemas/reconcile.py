@@ -84,8 +84,15 @@ TABLE_OBSERVATIONS: dict[str, dict[str, Any]] = {
 _GROWTH_SERIES = re.compile(r"增速|增长|增幅")
 _SHARE_SERIES = re.compile(r"占比|比重|份额")
 _YEAR = re.compile(r"^((?:19|20)\d{2})(?:年)?$")
+_SAME_AS_TITLE = re.compile(r"(?:19|20)\d{2}\s*年")  # a series named after the chart's own title
+_TOTAL_CATEGORY = re.compile(r"合计|总计|总额|全部|总体|总量")
+_ABBREVIATION = re.compile(r"([\u4e00-\u9fff]{2,12})[（(]\s*([A-Za-z][A-Za-z0-9\-]{1,9})\s*[)）]")
 _FAMILIES = ("ITO", "BPO", "KPO")
 _COMPARABLE = ("亿美元", "亿元", "%")
+_RATES = ("yoy_growth", "cagr")
+_USD = "亿美元"
+_IN = " in "  # "yoy_growth in 亿元": a rate of an amount in another currency than the tables'
+_LEVEL_UNITS = ("亿美元", "亿元", "家", "人", "个")
 
 
 @dataclass
@@ -134,6 +141,7 @@ def _text(values: SourceValues, out: Observations) -> None:
     if frame is None or not len(frame):
         return
     groups: dict[tuple[int, int, str], list[tuple[Observation, Key]]] = {}
+    currency: dict[tuple[str, str, str], str] = {}  # (sentence, subject, measure) → unit of its level
     for row in frame.index:
         r = int(row)
         if values.get("statements", r, "qualifier") != "exact" or is_missing(values.get("statements", r, "measure")):
@@ -145,6 +153,12 @@ def _text(values: SourceValues, out: Observations) -> None:
         relation = values.get("statements", r, "relation")
         subject = values.get("statements", r, "subject_key")
         measure = values.get("statements", r, "measure")
+        sentence = values.get("statements", r, "sentence")
+        if relation == "level":
+            currency[(sentence, subject, measure)] = unit
+        elif relation in _RATES and currency.get((sentence, subject, measure), _USD) != _USD:
+            # The growth of an amount in 亿元 is not the growth of the same amount in 亿美元 (the rate moves).
+            relation = f"{relation}{_IN}{currency[(sentence, subject, measure)]}"
         if relation == "share":
             relation = f"share of {values.get('statements', r, 'whole_key')}"
         key = (subject, measure, relation, values.get("statements", r, "period"))
@@ -198,52 +212,140 @@ def _tables(values: SourceValues, out: Observations) -> None:
 
 
 def _charts(values: SourceValues, out: Observations) -> None:
-    """Time-series charts: the title names subject and measure, the series the relation, the axis the year."""
+    """Chart points as observations, read from ``chart_series`` alone (vector or raster alike).
+
+    The title names the subject and measure ("2016－2021年ITO执行额及增速"), the series the relation (增速 →
+    growth, ITO/BPO/KPO → parts of a structure), the category the year — or, on a chart of one year, the part:
+    a region of a pie ("东南亚" of "2021年承接“一带一路”…分区域占比"), a field of a bar chart ("IaaS" of "全球
+    大额服务外包发包合同额"), the total ("合计").
+    """
     series = values.frames.get("chart_series")
     figures = values.frames.get("figures")
     if series is None or not len(series) or figures is None:
         return
     titles = dict(zip(figures["figure_id"].astype(str), figures["title"].astype(str), strict=True))
-    rules = load_rules()
-    parser = _parser()
+    abbreviations = _abbreviations(values)
+    named = _series_measures(series)
     for row in series.index:
         r = int(row)
-        category = str(values.get("chart_series", r, "category"))
-        year = _YEAR.match(category)
-        if not year:
-            continue  # a pie or a bar per category: no rule maps its categories to subjects yet
-        title = titles.get(str(values.get("chart_series", r, "figure_id")), "")
-        name = str(values.get("chart_series", r, "series"))
-        main = re.split(r"及|和|与", parser.clean(title))[0]
-        for hint in rules.raw.get("chart", []):
-            if re.search(hint["title"], title):
-                main = hint.get("phrase", main)
-        phrase = parser.phrase(parser.subject_part(main))
-        state = State(entity=rules.default_subject)
-        _apply(state, phrase)
-        measure = phrase.measure or rules.raw["default_money_measure"]
-        mode = phrase.mode
-        if name in _FAMILIES:
-            state.segment, relation = name, "share"
-        else:
-            own = parser.phrase(parser.subject_part(name))
-            if own.segment and own.segment in _FAMILIES:
-                state.segment = own.segment
-            if own.measure:
-                measure, mode = own.measure, own.mode or mode
-            relation = (
-                "yoy_growth" if _GROWTH_SERIES.search(name) else "share" if _SHARE_SERIES.search(name) else "level"
-            )
-        unit = values.get("chart_series", r, "unit") or ("%" if relation != "level" else "亿美元")
         term = values.term("chart_series", r, "value")
         if term is None:
             continue
-        subject = state.key(rules.default_subject)
-        full = (mode or "") + measure
-        if relation == "share":
-            relation = f"share of {_own_total(subject)}|{full}"  # a structure chart: parts of the subject's total
-        key = (subject, full, relation, year.group(1))
-        out.add(key, Observation(term, "chart", "%" if unit in ("%", "％") else unit, 1.0))
+        figure = str(values.get("chart_series", r, "figure_id"))
+        read = _chart_point(
+            titles.get(figure, ""),
+            str(values.get("chart_series", r, "series")),
+            str(values.get("chart_series", r, "category")),
+            values.get("chart_series", r, "unit"),
+            abbreviations,
+            named.get(figure),
+        )
+        if read is not None:
+            key, unit = read
+            out.add(key, Observation(term, "chart", unit, 1.0))
+
+
+def _series_measures(series: Any) -> dict[str, tuple[str | None, str]]:
+    """Figure → the one (mode, measure) its series names, if exactly one: "同比增长" beside "合同额" is its growth."""
+    parser = _parser()
+    found: dict[str, set[tuple[str | None, str]]] = {}
+    for figure, name in set(zip(series["figure_id"].astype(str), series["series"].astype(str), strict=True)):
+        own = parser.phrase(parser.subject_part(name))
+        if own.measure:
+            found.setdefault(figure, set()).add((own.mode, own.measure))
+    return {f: next(iter(m)) for f, m in found.items() if len(m) == 1}
+
+
+def _chart_point(
+    title: str,
+    name: str,
+    category: str,
+    unit: Any,
+    abbreviations: dict[str, str],
+    sibling: tuple[str | None, str] | None = None,
+) -> tuple[Key, str] | None:
+    """(key, unit) of one chart point, or None when its chart does not say what it is."""
+    rules = load_rules()
+    parser = _parser()
+    year = _YEAR.match(category)
+    if year:
+        period = year.group(1)
+        part = None
+    else:
+        single = re.findall(r"((?:19|20)\d{2})\s*年(?!\s*[－—–\-~至])", title)
+        spans = re.search(r"(?:19|20)\d{2}\s*[－—–\-~至]\s*(?:19|20)\d{2}", title)
+        if len(single) != 1 or spans:
+            return None  # categories that are not years on a chart of several years: no reading
+        period, part = single[0], category.strip()
+    main = re.split(r"及|和|与", parser.clean(title))[0]
+    main = re.sub(rules.raw["chart_title_tail"], "", main)
+    phrase = parser.phrase(parser.subject_part(main))
+    state = State(entity=rules.default_subject)
+    _apply(state, phrase)
+    measure = phrase.measure or rules.raw["default_money_measure"]
+    mode = phrase.mode
+    whole = state.key(rules.default_subject)
+    relation = "level"
+    if name in _FAMILIES:
+        state.segment, relation = name, "share"
+    elif part is None or not _SAME_AS_TITLE.search(name):
+        own = parser.phrase(parser.subject_part(name))
+        if own.segment and own.segment in _FAMILIES:
+            state.segment = own.segment
+        if own.measure:
+            measure, mode = own.measure, own.mode or mode
+        elif sibling is not None:
+            mode, measure = sibling[0] or mode, sibling[1]
+        relation = "yoy_growth" if _GROWTH_SERIES.search(name) else "share" if _SHARE_SERIES.search(name) else "level"
+    full = (mode or "") + measure
+    if part is not None:
+        if _SHARE_SERIES.search(title) and relation == "level":
+            relation = "share"  # "…分区域占比": a pie of parts of the title's whole
+        if not _TOTAL_CATEGORY.fullmatch(part):
+            if not _part_of(state, parser.phrase(abbreviations.get(part, part)), parser):
+                return None
+        elif relation == "share":
+            return None  # the whole's share of itself says nothing
+    unit = unit if isinstance(unit, str) and unit else ("%" if relation != "level" else "亿美元")
+    unit = "%" if unit in ("%", "％") else unit
+    if unit == "%" and relation == "level":
+        return None  # a percentage no series name explains
+    subject = state.key(rules.default_subject)
+    if relation == "share":
+        # A structure chart's parts are of the subject's own total; a pie's, of the title's whole.
+        owner = whole if part is not None else _own_total(subject)
+        relation = f"share of {owner}|{full}"
+    return (subject, full, relation, period), unit
+
+
+def _part_of(state: State, phrase: Any, parser: _Parser) -> bool:
+    """Narrow the title's subject to a chart category: a region or market replaces the title's place, a field
+    its business. False when the category names neither."""
+    if phrase.entity is not None and phrase.entity != load_rules().default_subject:
+        if state.market is not None:
+            state.market = phrase.entity  # 一带一路 → 东南亚: the category is a market inside the title's
+        else:
+            state.entity = phrase.entity
+        return True
+    if phrase.market is not None:
+        state.market = phrase.market
+        return True
+    if phrase.segment:
+        state.segment = phrase.segment
+        return True
+    return False
+
+
+def _abbreviations(values: SourceValues) -> dict[str, str]:
+    """Abbreviations the text defines ("基础设施即服务（IaaS）"): a chart labelled IaaS means that field."""
+    frame = values.frames.get("statements")
+    out: dict[str, str] = {}
+    if frame is None or not len(frame):
+        return out
+    for sentence in set(frame["sentence"].dropna().astype(str)):
+        for m in _ABBREVIATION.finditer(sentence):
+            out.setdefault(m.group(2), m.group(1))
+    return out
 
 
 def _own_total(subject: str) -> str:
@@ -282,7 +384,8 @@ class StatedLevels(Check):
         if not any(o.origin == "text" for group in obs.by_key.values() for o in group):
             raise Skip("no statements in this run")
         for key, group in sorted(obs.by_key.items(), key=lambda kv: str(kv[0])):
-            if not (key[2] in ("level", "yoy_growth", "cagr") or key[2].startswith("share of")) or len(group) < 2:
+            rate = key[2].split(_IN)[0]
+            if not (rate in ("level", *_RATES) or key[2].startswith("share of")) or len(group) < 2:
                 continue
             order = {"table": 0, "chart": 1, "text": 2}
             ranked = sorted(group, key=lambda o: order[o.origin])
@@ -317,12 +420,13 @@ class StatedGrowth(Check):
         ran = False
         for key, group in sorted(obs.by_key.items(), key=lambda kv: str(kv[0])):
             subject, measure, relation, period = key
-            if relation not in ("yoy_growth", "cagr"):
+            relation, _, unit = relation.partition(_IN)
+            if relation not in _RATES:
                 continue
             for stated in group:
                 if stated.origin != "text":
                     continue
-                found = _growth_levels(obs, subject, measure, relation, period)
+                found = _growth_levels(obs, subject, measure, period, (unit,) if unit else _LEVEL_UNITS)
                 if found is None:
                     continue
                 start, end, years = found
@@ -365,14 +469,14 @@ def _digits(factor: float) -> int:
 
 
 def _growth_levels(
-    obs: Observations, subject: str, measure: str, relation: str, period: str
+    obs: Observations, subject: str, measure: str, period: str, units: tuple[str, ...]
 ) -> tuple[Observation, Observation, int] | None:
     if "-" in period:
         a, b = (int(x) for x in period.split("-"))
     else:
         b = int(period)
         a = b - 1
-    for unit in ("亿美元", "亿元", "家", "人", "个"):
+    for unit in units:
         start = obs.level(subject, measure, str(a), unit)
         end = obs.level(subject, measure, str(b), unit)
         if start is not None and end is not None and start.value > 0:
@@ -401,7 +505,7 @@ class StatedShares(Check):
                 whole_subject, whole_measure = whole_key.split("|", 1)
                 if (whole_subject, whole_measure) == (subject, measure):
                     continue
-                for unit in ("亿美元", "亿元", "家", "人", "个"):
+                for unit in _LEVEL_UNITS:
                     part = obs.level(subject, measure, period, unit)
                     whole = obs.level(whole_subject, whole_measure, period, unit)
                     if part is not None and whole is not None and whole.value > 0:

@@ -41,16 +41,22 @@ def test_labelled_sample_fields_are_right(rows: dict) -> None:
     assert right / total >= 0.95
 
 
-def _parse(text: str, year: int = 2021) -> list[dict]:
-    doc = _Document(load_rules(), year)
+def _parse(text: str, year: int = 2021, section: str | None = None) -> list[dict]:
+    """Statements of one paragraph; ``section``: the entity its section heading names (四、新加坡)."""
     from extractors.statements import State
 
-    doc.paragraph(Paragraph(text, [None] * len(text), False), State(entity="中国"), None)
+    doc = _Document(load_rules(), year)
+    state = State(entity="中国")
+    if section is not None:
+        doc.paragraph(Paragraph("", [], False), state, section)  # the section's earlier paragraphs
+    doc.paragraph(Paragraph(text, [None] * len(text), False), state, section)
     return [s.to_dict() for s in doc.out]
 
 
-def _rows(text: str, year: int = 2021) -> list[tuple]:
-    return [(r["value"], r["subject_key"], r["measure"], r["period"], r["relation"]) for r in _parse(text, year)]
+def _rows(text: str, year: int = 2021, section: str | None = None) -> list[tuple]:
+    return [
+        (r["value"], r["subject_key"], r["measure"], r["period"], r["relation"]) for r in _parse(text, year, section)
+    ]
 
 
 def test_levels_growth_shares_and_changes_of_a_sentence_not_in_the_reports() -> None:
