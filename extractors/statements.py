@@ -397,7 +397,7 @@ class _Parser:
 
     def segment_name(self, text: str) -> str:
         aliases = self.rules.segment_aliases
-        t = text.strip("的")
+        t = re.sub(r"(?<=.)业务$", "", text.strip("的"))  # "KPO业务": the business KPO
         t = re.sub(r"服务外包(?=.)", "", t) if not t.endswith("服务外包") else t
         if t in aliases:
             return aliases[t]
@@ -602,6 +602,9 @@ class _Parser:
             if first.market and first.segment in _FAMILY and all(p.market is None for p in parsed[1:]):
                 for p in parsed[1:]:
                     p.market = first.market  # "承接英国ITO、BPO、KPO"
+            if first.entity and first.segment in _FAMILY and all(p.entity is None for p in parsed[1:]):
+                for p in parsed[1:]:
+                    p.entity = first.entity  # "示范城市ITO、BPO、KPO"
             phrase.items = parsed
             if who:
                 self.parse_subject(who, phrase)
@@ -682,6 +685,8 @@ class _Value:
     value: float
     unit: str
     kind: str = "number"  # number | ratio | chinese
+    # Where the printed number itself ends (``end`` includes its unit): the number's box stops here.
+    num_end: int | None = None
 
 
 def _split(text: str, seps: str) -> list[tuple[int, int]]:
@@ -716,7 +721,9 @@ class _Document:
                 after = sentence[m.end() : m.end() + 1]
                 if unit in ("亿", "万") and after and after in "美元人":
                     continue
-                out.append(_Value(m.start("num"), m.end(), m.group("num"), _number(m.group("num")), unit))
+                out.append(
+                    _Value(m.start("num"), m.end(), m.group("num"), _number(m.group("num")), unit, num_end=m.end("num"))
+                )
             elif m.group("cn"):
                 try:
                     value = float(cn2an.cn2an(m.group("cn"), "smart"))
@@ -724,7 +731,9 @@ class _Document:
                     continue
                 if value < 2:
                     continue  # 一批, 一个: not a figure
-                out.append(_Value(m.start("cn"), m.end(), m.group("cn"), value, m.group("cnunit"), "chinese"))
+                out.append(
+                    _Value(m.start("cn"), m.end(), m.group("cn"), value, m.group("cnunit"), "chinese", m.end("cn"))
+                )
             else:
                 out.append(_Value(m.start(), m.end(), m.group("ratio"), 0.0, "", "ratio"))
         return out
@@ -793,6 +802,8 @@ class _Document:
             ctx.span = state.span  # "…2021－2026年年均增长4.6%。其中，项目服务支出年均增长5.5%"
         ctx.forecast_at = m.start() if (m := re.search(self.rules.raw["forecast"], sentence)) else None
         ctx.year_end = bool(re.search(self.rules.raw["year_end"], sentence))
+        if m := re.match(self.rules.raw["perspective"], sentence):
+            ctx.mode = self.rules.modes[m.group("mode")]  # "从离岸业务看，…": every figure is offshore
         for c0, c1 in _split(sentence, _CLAUSE_SEP):
             clause = sentence[c0:c1]
             for y0, _y1, a, b in years:
@@ -883,6 +894,7 @@ class _Document:
         prev: Statement | None = None
         prev_cue = ""
         cue_start = c0
+        ratio_items: list[Phrase] | None = None
         for i, v in enumerate(in_clause):
             cue = sentence[cue_start : v.start]
             cue_start = v.end
@@ -890,16 +902,28 @@ class _Document:
                 inner = self.p.phrase(self.p.subject_part(cue.lstrip("，、")))
                 self.apply(state, inner, False)
             if v.kind == "ratio":
+                # Each part of "44.5：20.0：35.5" has its own place in the sentence (and box on the page).
+                spans = [(v.start + m.start(), v.start + m.end()) for m in re.finditer(r"\d+(?:\.\d+)?", v.text)]
                 parts = [x for x in re.split(r"[：:]", v.text) if x.strip()]
                 period = ctx.year_at(v.start)
                 if span and (from_to or len(ratios) == 2):
                     period = span[0] if v is ratios[0] else span[1]
                 elif span:
                     period = span[1]
+                named = items
+                if named is None or len(named) != len(parts):
+                    # "…示范城市ITO、BPO、KPO结构由…的A：B：C调整为…D：E：F": the items may be named right before
+                    # the first ratio, and hold for the next.
+                    listed = self.p.phrase(self.p.subject_part(cue.lstrip("，、"))).items
+                    named = listed if len(listed) == len(parts) else ratio_items or items
+                ratio_items = named
                 for k, part in enumerate(parts):
-                    st = self.item_state(state, items, k)
+                    st = self.item_state(state, named, k)
+                    if ctx.mode and not st.mode:
+                        st.mode = ctx.mode
                     st.measure = st.measure or self.rules.raw["default_money_measure"]
-                    pv = _Value(v.start, v.end, part.strip(), _number(part), "", "ratio")
+                    at = spans[k] if k < len(spans) else (v.start, v.end)
+                    pv = _Value(at[0], v.end, part.strip(), _number(part), "", "ratio", at[1])
                     prev = self.emit(
                         para, offset, sentence, st, pv, "ratio", None, True, (period, period, "year"), index
                     )
@@ -985,6 +1009,8 @@ class _Document:
                 value = -abs(v.value)
             if v.text.startswith(("-", "－", "−")):
                 value = _number(v.text)
+            if ctx.mode and not st.mode and st.measure != "数量":
+                st = replace(st, mode=ctx.mode)
             qual = self.p.qualifier(cue, sentence[v.end : v.end + 4])
             prev = self.emit(
                 para,
@@ -1077,7 +1103,8 @@ class _Document:
         elif rel in ("growth_gap", "share_gap") and whole:
             whole_key = self.whole_key(whole, st, measure)
         unit_kind, canonical, _ = self.rules.units.get(v.unit, ("ratio" if v.kind == "ratio" else "count", v.unit, 1.0))
-        boxes = [b for b in para.boxes[offset + v.start : offset + v.end] if b]
+        end = v.num_end if v.num_end is not None else v.end
+        boxes = [b for b in para.boxes[offset + v.start : offset + end] if b]
         page = boxes[0][0] if boxes else (next((b[0] for b in para.boxes if b), 0))
         on_page = [b[1] for b in boxes if b[0] == page]
         bbox = (
@@ -1177,6 +1204,7 @@ class _Sentence:
     rate: str | None = None
     measure: str | None = None  # of the last figure: a later one with no measure word of its own shares it
     last: Statement | None = None
+    mode: str | None = None  # the sentence's perspective ("从离岸业务看"): the mode of figures naming none
 
     def year_lists(self) -> list[tuple[int, list[int]]]:
         """Enumerations of single years ("2017年、2018年", "2019年和2020年"), each with where it ends."""

@@ -128,6 +128,13 @@ def _unit(values: SourceValues, row: int) -> tuple[str, float]:
 
 
 def collect(ctx: Context) -> Observations:
+    """Every printed figure of the run as observations (computed once per run, shared by the four checks)."""
+    if "reconcile" not in ctx.derived:
+        ctx.derived["reconcile"] = _collect(ctx)
+    return ctx.derived["reconcile"]
+
+
+def _collect(ctx: Context) -> Observations:
     out = Observations()
     for values in ctx.sources.values():
         _text(values, out)
@@ -140,20 +147,27 @@ def _text(values: SourceValues, out: Observations) -> None:
     frame = values.frames.get("statements")
     if frame is None or not len(frame):
         return
-    groups: dict[tuple[int, int, str], list[tuple[Observation, Key]]] = {}
+    # A ratio's parts are consecutive rows of one sentence, period and measure ("44.5：20.0：35.5").
+    groups: list[tuple[tuple[str, str, str], list[tuple[Observation, Key]]]] = []
     currency: dict[tuple[str, str, str], str] = {}  # (sentence, subject, measure) → unit of its level
     for row in frame.index:
         r = int(row)
         if values.get("statements", r, "qualifier") != "exact" or is_missing(values.get("statements", r, "measure")):
             continue
-        term = values.term("statements", r, "value")
-        if term is None:
-            continue
-        unit, factor = _unit(values, r)
         relation = values.get("statements", r, "relation")
         subject = values.get("statements", r, "subject_key")
         measure = values.get("statements", r, "measure")
         sentence = values.get("statements", r, "sentence")
+        period = values.get("statements", r, "period")
+        term = values.term(
+            "statements",
+            r,
+            "value",
+            f"text p.{values.get('statements', r, 'page')} {subject} · {measure} · {relation} · {period}",
+        )
+        if term is None:
+            continue
+        unit, factor = _unit(values, r)
         if relation == "level":
             currency[(sentence, subject, measure)] = unit
         elif relation in _RATES and currency.get((sentence, subject, measure), _USD) != _USD:
@@ -161,16 +175,16 @@ def _text(values: SourceValues, out: Observations) -> None:
             relation = f"{relation}{_IN}{currency[(sentence, subject, measure)]}"
         if relation == "share":
             relation = f"share of {values.get('statements', r, 'whole_key')}"
-        key = (subject, measure, relation, values.get("statements", r, "period"))
-        obs = Observation(
-            term, "text", unit if relation != "ratio" else "%", factor, values.get("statements", r, "sentence")
-        )
+        key = (subject, measure, relation, period)
+        obs = Observation(term, "text", unit if relation != "ratio" else "%", factor, sentence)
         if relation == "ratio":
-            group = (int(values.get("statements", r, "page")), term.ref.bbox and round(term.ref.bbox[1]) or 0, key[3])
-            groups.setdefault(group, []).append((obs, key))
+            group = (sentence, period, measure)
+            if not groups or groups[-1][0] != group or any(k[0] == subject for _, k in groups[-1][1]):
+                groups.append((group, []))
+            groups[-1][1].append((obs, key))
             continue
         out.add(key, obs)
-    for parts in groups.values():
+    for _, parts in groups:
         out.ratios.append(parts)
         # A ratio whose parts are percentages states each part's share.
         if abs(sum(o.value for o, _ in parts) - 100.0) <= sum(o.half for o, _ in parts) + 1e-9:

@@ -85,6 +85,44 @@ def test_stated_ratios_add_up_and_count_as_shares(run: ValidationRun) -> None:
     ]
 
 
+def test_every_disagreement_on_the_samples_is_a_pinned_finding_of_the_publisher(run: ValidationRun) -> None:
+    found = {
+        r.name: sorted(i.key for i in r.failures)
+        for r in run.results
+        if r.kind == "reconciliation"
+    }
+    print("\n  " + "\n  ".join(f"{name}: {len(keys)}" for name, keys in found.items()))
+    statuses = {i.status for r in run.results if r.kind == "reconciliation" for i in r.failures}
+    assert statuses == {"finding"}  # schemas/findings.toml explains each, against the seed text
+    assert {name: len(keys) for name, keys in found.items()} == {
+        "stated_levels_agree": 9,
+        "stated_growth_agrees": 4,
+        "stated_shares_agree": 12,
+        "stated_ratios_sum": 0,
+    }
+
+
+def test_pies_and_bar_charts_of_fields_reconcile_with_the_text(samples: dict[str, Curated]) -> None:
+    from schemas.checks import Context
+    from schemas.values import SourceValues
+
+    ctx = Context({sid: SourceValues(sid, c) for sid, c in samples.items()}, stated_facts())
+    levels = next(c for c in RECONCILIATION_CHECKS if c.name == "stated_levels_agree")
+    by_chart: dict[str, list[Any]] = {}
+    for inst in levels.instances(ctx):
+        for cell in inst.cells:
+            if cell.dataset == "chart_series":
+                by_chart.setdefault(cell.table_id or "", []).append(inst)
+    # 图12-3, a pie of 一带一路's regions: 东南亚 55.2 %, 西亚北非 17.5 %, 南亚 12.7 %, 中东欧 3.4 % as the text says.
+    pie = {i.key.split(" · ")[0] for i in by_chart["图12-3"]}
+    assert pie == {"2021 东南亚", "2021 西亚北非", "2021 南亚", "2021 中东欧"}
+    # 图13-5, bars of fields: 合计 842 and the fields' levels and growth (IaaS is the text's 基础设施即服务（IaaS）).
+    bars = {i.key.split(" · text")[0] for i in by_chart["图13-5"]}
+    assert "2021 全球·大额服务 · 合同额 · level" in bars and "2021 全球·基础设施即服务 · 合同额 · yoy_growth" in bars
+    assert len(bars) == 12
+    assert all(i.passed for group in by_chart.values() for i in group)
+
+
 def _corrupt_text(src: Path, dest: Path, page_no: int, printed: str, replacement: str) -> None:
     """Permute the glyphs of one number printed inside a line of running text (one TJ holds the line)."""
     from pypdf import PdfReader, PdfWriter
@@ -149,3 +187,46 @@ def test_changing_one_stated_number_in_the_pdf_fails_exactly_its_reconciliation(
     assert name == "stated_levels_agree" and key.startswith("2021 ITO · 执行额 · level · text p.5")
     failed = next(i for r in after.results if r.name == name for i in r.failures if i.key == key)
     assert failed.cells[0].text == "1080.4" and failed.cells[0].page == 5 and failed.cells[0].bbox
+    # It is no known finding: the run withholds the statements, and only them (表3-1, which the sentence
+    # was compared with, adds up and is published).
+    assert after.why_not_published() == {"statements": ["stated_levels_agree"]}
+    assert run.why_not_published() == {}  # the clean samples: every disagreement is a pinned finding
+
+    from flows.publish import publish
+    from tests.test_publish import run_info, source_infos
+
+    data = tmp_path / "data"
+    published = publish(curated, source_infos(curated), data, run_info("corrupt-1"), exclude=after.failed_datasets())
+    assert "statements" not in published.published and published.kept_previous == {"statements": None}
+    assert {"ito_by_region", "region_execution", "facts"} <= set(published.published)
+    assert not (data / "curated" / "statements").exists()
+
+
+def test_the_audit_report_shows_each_disagreement_beside_its_cell_or_chart(
+    samples: dict[str, Curated], run: ValidationRun, tmp_path: Path
+) -> None:
+    import json
+    import re
+
+    from schemas.report import write_report
+    from tests.test_validation import PDFS
+
+    page = write_report(run, samples, PDFS, tmp_path, "side-by-side")
+    content = json.loads((page.parent / "report.json").read_text(encoding="utf-8"))
+    items = content["side_by_side"]
+    disagreements = [(r.name, i.key) for r in run.results if r.kind == "reconciliation" for i in r.failures]
+    assert [(i["check"], i["instance"]) for i in items] == disagreements and len(items) >= 20
+    html = page.read_text(encoding="utf-8")
+    for item in items:
+        stated = item["stated"]
+        assert stated["kind"] == "text" and stated["sentence"] and (page.parent / stated["image"]).is_file()
+        elsewhere = item["printed_elsewhere"]
+        assert elsewhere and all((page.parent / r["image"]).is_file() for r in elsewhere)
+    kinds = {r["kind"] for i in items for r in i["printed_elsewhere"]}
+    assert {"table", "chart", "text"} <= kinds  # 表3-1 / 表8-1 cells, 图3-1's point, the other chapter's sentence
+    # The stated number is marked in its sentence: 东北地区's 30.1 % in chapter 3, beside 表3-1's 23.4 and 31.4.
+    section = html[html.index("<h2 id='side-by-side'>") :]
+    block = section[section.index("2021 东北地区·ITO · 执行额 · yoy_growth · text p.19 from 表3-1") :]
+    block = block[: block.index("<div class='sbs ", 10)]
+    assert re.search(r"同比增长<mark class='finding'>30\.1</mark>%", block)
+    assert "表3-1, p.19 — “23.4”、“31.4”" in block  # both levels outlined on one crop of the table

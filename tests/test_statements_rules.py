@@ -215,3 +215,18 @@ def test_a_time_series_chart_still_reads_its_categories_as_years() -> None:
     )
     # Categories that are not years on a chart of several years: no reading.
     assert _chart_point("2017－2022年KPO执行额及增速", "KPO执行额", "东部", "亿美元", {}) is None
+
+
+def test_a_ratio_takes_the_items_named_right_before_it_and_a_perspective_sets_the_mode() -> None:
+    got = _rows("2022年，28个示范城市ITO、BPO、KPO结构由2021年的45.0：20.0：35.0调整为2022年44.0：21.0：35.0。")
+    ratios = [(r[0], r[1], r[3]) for r in got if r[4] == "ratio"]
+    assert ratios == [
+        (45.0, "示范城市·ITO", "2021"),
+        (20.0, "示范城市·BPO", "2021"),
+        (35.0, "示范城市·KPO", "2021"),
+        (44.0, "示范城市·ITO", "2022"),
+        (21.0, "示范城市·BPO", "2022"),
+        (35.0, "示范城市·KPO", "2022"),
+    ]
+    offshore = _rows("从离岸业务看，2022年ITO、BPO、KPO业务结构比例为50.0：10.0：40.0。")
+    assert [(r[1], r[2]) for r in offshore] == [("ITO", "离岸执行额"), ("BPO", "离岸执行额"), ("KPO", "离岸执行额")]
