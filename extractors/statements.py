@@ -25,6 +25,8 @@ after floats (caption to 数据来源), running headers, page numbers and footno
 
 from __future__ import annotations
 
+import bisect
+import copy
 import re
 import tomllib
 from collections import Counter
@@ -178,19 +180,33 @@ class Paragraph:
     section: str = ""
 
 
-def _line_chars(line: TextLine, chars: list[dict[str, Any]]) -> list[dict[str, Any]]:
+class _PageChars:
+    """A page's characters by their top, so each line looks only at the characters level with it."""
+
+    def __init__(self, chars: list[dict[str, Any]]) -> None:
+        self.chars = sorted(chars, key=lambda c: c["top"])
+        self.tops = [c["top"] for c in self.chars]
+        self.tallest = max((c["bottom"] - c["top"] for c in self.chars), default=0.0)
+
+    def level_with(self, mid: float) -> list[dict[str, Any]]:
+        lo = bisect.bisect_left(self.tops, mid - self.tallest - 1.0)
+        hi = bisect.bisect_right(self.tops, mid + 0.5)
+        return self.chars[lo:hi]
+
+
+def _line_chars(line: TextLine, chars: _PageChars) -> list[dict[str, Any]]:
     mid = (line.top + line.bottom) / 2
     return sorted(
         (
             c
-            for c in chars
+            for c in chars.level_with(mid)
             if c["top"] - 0.5 <= mid <= c["bottom"] + 0.5 and line.x0 - 0.5 <= c["x0"] and c["x1"] <= line.x1 + 0.5
         ),
         key=lambda c: c["x0"],
     )
 
 
-def _read_line(line: TextLine, chars: list[dict[str, Any]], call_ratio: float) -> _Line:
+def _read_line(line: TextLine, chars: _PageChars, call_ratio: float) -> _Line:
     glyphs = [c for c in _line_chars(line, chars) if c["text"].strip()]
     sizes = Counter(round(float(c["size"]), 1) for c in glyphs)
     size = sizes.most_common(1)[0][0] if sizes else 0.0
@@ -226,7 +242,7 @@ def read_lines(
         lines = (lines_by_page or {}).get(page.page_number)
         if lines is None:
             lines = page_lines(page)
-        chars = page.chars
+        chars = _PageChars(page.chars)
         for line in lines:
             out.append(_read_line(line, chars, rules.raw["footnote_call_ratio"]))
     return out
@@ -363,6 +379,8 @@ class _Parser:
         self.verbs = re.compile(rf"^(?:{rules.raw['subject_verbs']})+|(?:{rules.raw['subject_verbs']})+$")
         self.entity_suffix = rules.rx("entity_suffix")
         self.entity_prefix = rules.rx("entity_prefix")
+        self._cleaned: dict[str, str] = {}
+        self._entities: dict[str, str | None] = {}
         self.business_noun = rules.rx("business_noun")
         self.predicate = rules.rx("predicate")
         unit = rules.unit_pattern
@@ -381,7 +399,12 @@ class _Parser:
         return self.predicate.split(head, maxsplit=1)[0]
 
     def entity_name(self, text: str) -> str | None:
-        """The entity a phrase names, normalised, or None."""
+        """The entity a phrase names, normalised, or None (memoised)."""
+        if text not in self._entities:
+            self._entities[text] = self._entity_name(text)
+        return self._entities[text]
+
+    def _entity_name(self, text: str) -> str | None:
         t = re.sub(r"\d+\s*个", "", text)
         if t in self.rules.subject_aliases:
             return self.rules.subject_aliases[t]  # "中国服务外包" is the nation, before 中国 is taken off
@@ -519,6 +542,12 @@ class _Parser:
         phrase.segment = self.segment_name(text)
 
     def clean(self, text: str) -> str:
+        """The words of a phrase without brackets, years, noise and spaces (memoised: phrases repeat)."""
+        if text not in self._cleaned:
+            self._cleaned[text] = self._clean(text)
+        return self._cleaned[text]
+
+    def _clean(self, text: str) -> str:
         text = re.sub(r"（[^）]*）|\([^)]*\)|全部|整体|总体", "", text)
         text = re.sub(
             r"(?:截至)?\s*(?:19|20)\d{2}\s*(?:[－—–\-]\s*(?:19|20)\d{2})?\s*(?:年度|年底|年末|财年|年)?(?:\d+\s*月)?",
@@ -759,14 +788,14 @@ class _Document:
         if state.section != section_entity:
             state.section, state.section_market = section_entity, False
         last_year: int | None = None
-        parent = replace(state)
+        parent = copy.copy(state)
         enums: list[list[Phrase]] = []
         for index, (s0, s1) in enumerate(_split(para.text, _SENTENCE_END)):
             sentence = para.text[s0:s1]
             if sentence.startswith("其中"):
                 # "其中" details the sentence before: its subject is the parent, its lists still count,
                 # and the parts it names are parts of the parent (制造业 KPO's 研发服务 is 制造业's).
-                state = replace(parent)
+                state = copy.copy(parent)
                 enums = list(enums)
                 segment = parent.segment or ""
                 state.qualifier = segment.rsplit("·", 1)[0] if "·" in segment else None
@@ -778,7 +807,7 @@ class _Document:
                 state.qualifier = state.parent_whole = None
             state.whole = None
             last_year = self.sentence(para, s0, sentence, state, last_year, index, enums)
-            parent = replace(state)
+            parent = copy.copy(state)
 
     def sentence(
         self,
@@ -958,7 +987,7 @@ class _Document:
                 kind = "year_end" if ctx.year_end else "year"
             if kind == "year" and ctx.forecast_at is not None and ctx.forecast_at < v.start:
                 kind = "forecast"
-            st = self.item_state(state, items, i) if items is not None else replace(state)
+            st = self.item_state(state, items, i) if items is not None else copy.copy(state)
             apposed = self.p.apposed(sentence[c0 : v.start]) if i == 0 or not _has_cue(cue) else None
             if apposed:
                 st = replace(st, entity=apposed, market=None)  # "为上海市（119.1亿美元）"
@@ -1061,7 +1090,7 @@ class _Document:
                 state.mode = phrase.mode
 
     def item_state(self, state: State, items: list[Phrase] | None, i: int) -> State:
-        st = replace(state)
+        st = copy.copy(state)
         if not items or i >= len(items):
             return st
         item = items[i]
@@ -1158,7 +1187,7 @@ class _Document:
             return f"{State(st.entity, st.market).key(default)}|{measure}"
         # "全国总额", "从业人员总数": the total of the thing itself, not a business called 总额.
         w = self.p.phrase(re.sub(self.rules.raw["whole_total_nouns"], "", whole) or whole)
-        base = replace(st)
+        base = copy.copy(st)
         text = w.text
         own_total = re.search(self.rules.raw["whole_own_total"], text)
         if re.match(self.rules.raw["whole_national"], text) or w.entity == default:
