@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from extractors.model import Cell, ExtractedTable, ExtractionResult
+from extractors.statements import STATEMENT_COLUMNS
 
 EXECUTION_COLUMNS = [
     "execution_usd_100m",
@@ -61,6 +62,7 @@ DATASET_COLUMNS: dict[str, list[str]] = {
     "figures": ["figure_id", "title", "page", "kind", "bbox", "source_note", "image_path", "has_data"],
     "chart_series": ["figure_id", "series", "category", "value", "unit", "value_origin"],
     "facts": ["table_id", "row_label", "column_label", "value", "value_text", "unit", "page", "bbox"],
+    "statements": ["statement_id", *STATEMENT_COLUMNS],
     "tables": [
         "table_id",
         "caption",
@@ -296,6 +298,17 @@ def _unit(table_unit: str | None, column: str) -> str | None:
     return table_unit
 
 
+def _statements(result: ExtractionResult) -> _Builder:
+    """One row per figure the text states; its value's provenance is the printed number's box."""
+    out = _Builder("statements")
+    for n, st in enumerate(getattr(result, "statements", []) or []):
+        row = st.to_dict()
+        row["statement_id"] = n
+        cell = Cell(st.value_text, st.page, st.bbox) if st.bbox else None
+        out.add({c: row.get(c) for c in DATASET_COLUMNS["statements"]}, {"value": (None, cell)} if cell else {})
+    return out
+
+
 def curate(result: ExtractionResult, source_id: str) -> Curated:
     """All curated datasets one extraction contributes to (empty frames for the others)."""
     by_dataset: dict[str, list[ExtractedTable]] = {}
@@ -355,7 +368,7 @@ def curate(result: ExtractionResult, source_id: str) -> Curated:
                 },
                 {"value": (fig.figure_id, label)} if label else {},
             )
-    builders += [figures, series]
+    builders += [figures, series, _statements(result)]
     frames = {}
     for builder in builders:
         frame = builder.frame()

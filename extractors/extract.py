@@ -23,7 +23,7 @@ from extractors.tables import extract_tables, tables_in_regions
 log = logging.getLogger(__name__)
 
 # Bump when a change alters what extraction yields: cached extractions are keyed on it.
-EXTRACTOR_VERSION = "0.1.0"
+EXTRACTOR_VERSION = "0.2.0"  # 0.2.0: statements
 
 
 class ContentCache:
@@ -108,6 +108,7 @@ def extract_pdf(
             raise TruncatedPDF(path, f"damaged content ({describe(unwrap(exc))})") from None
         if regions is None:
             result.problems.extend(_missing_tables(path, spec, result))
+            result.statements = _statements(path, pdf, lines_by_page, spec.kind, year, result.problems)
         if image_dir is not None and spec.figure_caption is not None:
             from extractors.figures import extract_figures
 
@@ -115,6 +116,18 @@ def extract_pdf(
         return result
     finally:
         pdf.close()
+
+
+def _statements(path, pdf, lines_by_page, kind, year, problems):  # type: ignore[no-untyped-def]
+    """Figures the running text states; a failure here is a problem of this PDF, never the end of its tables."""
+    from extractors.statements import extract_statements
+
+    try:
+        return extract_statements(pdf, lines_by_page, kind=kind, year=year)
+    except Exception as exc:  # noqa: BLE001 - the tables and figures must still be published
+        problems.append(PageProblem(None, f"{path}: statements could not be read ({exc!r})"))
+        log.warning("%s: statements could not be read: %r", path, exc)
+        return []
 
 
 def _missing_tables(path: Path, spec: ReportSpec, result: ExtractionResult) -> list[PageProblem]:

@@ -112,3 +112,4 @@ class ExtractionResult:
     figures: list[FigureRecord] = field(default_factory=list)
     problems: list[PageProblem] = field(default_factory=list)
     extractor_version: str = ""
+    statements: list[Any] = field(default_factory=list)  # extractors.statements.Statement: figures the text states

@@ -85,6 +85,8 @@ def _plain(value: Any) -> Any:
 class Context:
     sources: dict[str, SourceValues]
     stated: list[StatedFact] | None = None
+    # What several checks derive from the same sources once per run (the reconciliation's observations).
+    derived: dict[str, Any] = field(default_factory=dict)
 
     def frames(self, dataset: str) -> Iterator[tuple[SourceValues, pd.DataFrame]]:
         for values in self.sources.values():
@@ -1079,3 +1081,8 @@ CHECKS: tuple[Check, ...] = (
         ),
     ),
 )
+
+# The text's own figures against the tables and charts (schemas/reconcile.py builds on the engines above).
+from schemas.reconcile import RECONCILIATION_CHECKS  # noqa: E402
+
+CHECKS = (*CHECKS, *RECONCILIATION_CHECKS)

@@ -88,6 +88,9 @@ def write_report(
             for result in run.results
             if result.failures
         }
+        from schemas.report_reconcile import reconciliation_section  # issue 14: stated figures side by side
+
+        side_by_side, side_items = reconciliation_section(run, curated, pdfs, folder)
     sources = _sources(run, pdf_paths, outcome)
     errors = list((outcome or {}).get("errors", []))
     content = {
@@ -102,9 +105,10 @@ def write_report(
             {"cell": ref.to_dict(), "failed_relations": n} for ref, n in _top_implicated(run, implicated)
         ],
         "evidence": {r.name + "@" + r.dataset: [e.to_dict() for e in evidence.get(id(r), [])] for r in run.results},
+        "side_by_side": side_items,
     }
     (folder / "report.json").write_text(json.dumps(content, ensure_ascii=False, indent=2), encoding="utf-8")
-    page = _html(run, run_id, content, evidence, implicated)
+    page = _html(run, run_id, content, evidence, implicated, side_by_side)
     (folder / "index.html").write_text(page, encoding="utf-8")
     return folder / "index.html"
 
@@ -534,6 +538,7 @@ def _html(
     content: dict[str, Any],
     evidence: dict[int, list[Evidence]],
     implicated: Counter[tuple[str, str, int, str]],
+    side_by_side: str = "",
 ) -> str:
     counts = run.counts()
     dictionary = datasets()
@@ -648,6 +653,7 @@ def _html(
                 f"{f', {skipped} skipped' if skipped else ''}"
                 f"</summary><ul>{items}</ul></details>"
             )
+    out.append(side_by_side)
     if run.stated_facts is not None:
         out.append(
             "<h2>Figures stated in the text</h2><table>"

@@ -78,6 +78,12 @@ class CheckResult:
     def affected_datasets(self) -> set[str]:
         """Datasets publishing a cell of a failed (not merely known-finding) instance."""
         out: set[str] = set()
+        if self.kind == "reconciliation":
+            # A stated figure that disagrees with a table, a chart or another sentence (and is no known
+            # finding) withholds the statements: the sentence is what is in doubt. The tables and charts it
+            # was compared with answer to their own sum/share/chart checks, and one misread or corrupted
+            # sentence must not hold back a table that adds up.
+            return {"statements"} if self.status == "failed" else out
         failed = [i for i in self.failures if i.status == "failed"]
         if self.status == "failed" and not failed:
             return {self.dataset}  # the check itself crashed

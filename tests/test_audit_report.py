@@ -209,7 +209,10 @@ def test_the_report_has_the_summary_sources_and_findings(sample_report: Path) ->
     for images in data["evidence"].values():
         for image in images:
             assert (sample_report.parent / image["image"]).is_file()
-    assert html.count("<img ") == sum(len(v) for v in data["evidence"].values())
+    # ... and so do the stated figures side by side with what they disagree with (issue 14), one crop a side.
+    sides = [side for item in data["side_by_side"] for side in [item["stated"], *item["printed_elsewhere"]]]
+    assert all((sample_report.parent / side["image"]).is_file() for side in sides)
+    assert html.count("<img ") == sum(len(v) for v in data["evidence"].values()) + len(sides)
 
 
 # ---------------------------------------------------------------- a real browser

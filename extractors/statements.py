@@ -1,0 +1,1401 @@
+"""Every figure the running text states, as one row each: who, what, when, how much, and how it relates.
+
+Chinese statistical prose is regular: "[时间]，[主体]承接[领域]执行额 X 亿美元，同比增长 Y%，占[整体]的 Z%，较上年
+提高 W 个百分点". A sentence carries a *state* (subject, measure, period) from clause to clause; each number
+takes the state it is printed in, its relation from the cue words just before it (同比增长 → yoy growth,
+占…的 → share of that whole, 个百分点 after a share → change of the share …), and its unit as printed.
+"分别" distributes a list of numbers over the latest list of the same length (items, measures, or the years
+of a span). What varies by report — units, measure words, subject aliases, layout — is data:
+``extractors/specs/statements/rules.toml`` (a folder of its own: every ``specs/*.toml`` is a report spec).
+
+Conventions of the output (and of the hand-labelled sample in samples/truth/statements_2021.json):
+
+- ``subject_key`` joins entity · market · segment, dropping the report's default subject (the national total,
+  中国): "中国" alone, "ITO", "东部地区·ITO", "美国·金融服务". A count whose noun follows its number
+  ("37 个服务外包示范城市") has the noun as its subject and 数量 as its measure.
+- ``measure`` keeps a mode before the base word: 离岸执行额, 在岸合同额; growth, shares and changes carry the
+  measure of the level they qualify.
+- ``value`` is signed (a fall is negative); ``value_text`` is the number as printed.
+- ``period`` is a year or "start-end"; ``period_kind`` says year, span, cagr, cumulative, year_end or forecast.
+
+Text comes from the PDF's own text layer (``extractors.layout.page_lines``), joined across lines and pages
+after floats (caption to 数据来源), running headers, page numbers and footnotes are set aside by layout
+(font size, margins), and footnote calls (small raised digits) are dropped.
+"""
+
+from __future__ import annotations
+
+import bisect
+import copy
+import re
+import tomllib
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field, replace
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import cn2an
+import pdfplumber
+
+from extractors.layout import BBox, TextLine, page_lines
+
+RULES_PATH = Path(__file__).resolve().parent / "specs" / "statements" / "rules.toml"
+_SENTENCE_END = "。！？!?"
+_CLAUSE_SEP = "，；,;"  # not "：" (it joins the parts of a ratio: 49.9：18.3：31.8), nor brackets
+_ENUM_SEP = "、"
+_CN_DIGITS = "一二两三四五六七八九十百千万"
+_NUM = r"[-－−]?\d+(?:[.．]\d+)?"
+_FAMILY = ("ITO", "BPO", "KPO")
+_HEADING = re.compile(
+    r"^(?:第[一二三四五六七八九十]+[篇章节]|[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+、)"
+)
+
+
+# ---------------------------------------------------------------- rules
+
+
+@dataclass(frozen=True)
+class Relation:
+    name: str
+    cue: re.Pattern[str]
+    units: tuple[str, ...] = ()  # unit kinds it applies to (empty: any)
+
+
+@dataclass(frozen=True)
+class Rules:
+    raw: dict[str, Any]
+    units: dict[str, tuple[str, str, float]]
+    unit_pattern: str
+    relations: tuple[Relation, ...]
+    measures: dict[str, str]
+    measure_pattern: re.Pattern[str]
+    modes: dict[str, str]
+    entities: frozenset[str]
+    entity_pattern: re.Pattern[str]
+    subject_aliases: dict[str, str]
+    segment_aliases: dict[str, str]
+    default_subject: str
+
+    def rx(self, key: str) -> re.Pattern[str]:
+        return _compiled(self.raw[key])
+
+
+@cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def _alternation(words: Iterable[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+@cache
+def load_rules(kind: str | None = None, path: Path = RULES_PATH) -> Rules:
+    """The statement rules, with the overrides of ``[kind.<kind>]`` applied."""
+    raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    raw = {**raw, **raw.get("kind", {}).get(kind or "", {})}
+    units = {k: (v[0], v[1], float(v[2])) for k, v in raw["units"].items()}
+    relations = tuple(Relation(r["name"], re.compile(r["cue"]), tuple(r.get("units", ()))) for r in raw["relation"])
+    entities = frozenset(raw["entities"])
+    return Rules(
+        raw=raw,
+        units=units,
+        unit_pattern=_alternation(units),
+        relations=relations,
+        measures=raw["measures"],
+        measure_pattern=re.compile(
+            "(?P<mode>" + _alternation(raw["modes"]) + ")?(?P<measure>" + _alternation(raw["measures"]) + ")"
+        ),
+        modes=raw["modes"],
+        entities=entities,
+        entity_pattern=re.compile(
+            "^(?:" + _alternation(entities | set(raw["subject_aliases"])) + ")(?:省|市|自治区|地区)?"
+        ),
+        subject_aliases=raw["subject_aliases"],
+        segment_aliases=raw["segment_aliases"],
+        default_subject=raw.get("default_subject", "中国"),
+    )
+
+
+# ---------------------------------------------------------------- the rows
+
+
+@dataclass
+class Statement:
+    page: int
+    sentence: str
+    section: str
+    subject: str  # the phrase naming it, as printed
+    subject_key: str
+    entity: str | None
+    market: str | None
+    segment: str | None
+    measure: str | None
+    relation: str
+    whole: str | None  # the whole of a share (or the reference of a gap), as printed
+    whole_key: str | None  # "subject_key|measure" of that whole
+    period: str
+    period_start: int | None
+    period_end: int | None
+    period_kind: str
+    value: float
+    value_text: str
+    unit: str
+    unit_kind: str
+    canonical_unit: str
+    qualifier: str  # exact | approx | more_than | less_than
+    enumerated: bool  # one of a list sharing one predicate ("分别为 A、B、C")
+    bbox: BBox | None
+    sentence_index: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["bbox"] = list(self.bbox) if self.bbox else None
+        return out
+
+
+# ---------------------------------------------------------------- text pass
+
+
+@dataclass
+class _Line:
+    page: int
+    text: str
+    boxes: list[BBox | None]  # one per character of text
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    size: float
+    bold: bool
+
+
+@dataclass
+class Paragraph:
+    text: str
+    boxes: list[tuple[int, BBox] | None]  # (page, box) per character
+    heading: bool
+    section: str = ""
+
+
+class _PageChars:
+    """A page's characters by their top, so each line looks only at the characters level with it."""
+
+    def __init__(self, chars: list[dict[str, Any]]) -> None:
+        self.chars = sorted(chars, key=lambda c: c["top"])
+        self.tops = [c["top"] for c in self.chars]
+        self.tallest = max((c["bottom"] - c["top"] for c in self.chars), default=0.0)
+
+    def level_with(self, mid: float) -> list[dict[str, Any]]:
+        lo = bisect.bisect_left(self.tops, mid - self.tallest - 1.0)
+        hi = bisect.bisect_right(self.tops, mid + 0.5)
+        return self.chars[lo:hi]
+
+
+def _line_chars(line: TextLine, chars: _PageChars) -> list[dict[str, Any]]:
+    mid = (line.top + line.bottom) / 2
+    return sorted(
+        (
+            c
+            for c in chars.level_with(mid)
+            if c["top"] - 0.5 <= mid <= c["bottom"] + 0.5 and line.x0 - 0.5 <= c["x0"] and c["x1"] <= line.x1 + 0.5
+        ),
+        key=lambda c: c["x0"],
+    )
+
+
+def _read_line(line: TextLine, chars: _PageChars, call_ratio: float) -> _Line:
+    glyphs = [c for c in _line_chars(line, chars) if c["text"].strip()]
+    sizes = Counter(round(float(c["size"]), 1) for c in glyphs)
+    size = sizes.most_common(1)[0][0] if sizes else 0.0
+    bold = bool(glyphs) and all("Bold" in c["fontname"] for c in glyphs)
+    visible = [ch for ch in line.text if not ch.isspace()]
+    text, boxes = [], []
+    aligned = len(visible) == len(glyphs)
+    g = 0
+    for ch in line.text:
+        if ch.isspace():
+            text.append(ch)
+            boxes.append(None)
+            continue
+        glyph = glyphs[g] if aligned else None
+        g += 1
+        # A footnote call: a digit set small beside full-size text ("新增 6662 家¹").
+        if glyph is not None and ch.isdigit() and size and float(glyph["size"]) < call_ratio * size:
+            continue
+        if ch in "¹²³⁴⁵⁶⁷⁸⁹⁰":
+            continue
+        text.append(ch)
+        boxes.append((glyph["x0"], glyph["top"], glyph["x1"], glyph["bottom"]) if glyph else line.bbox)
+    return _Line(line.page, "".join(text), boxes, line.x0, line.x1, line.top, line.bottom, size, bold)
+
+
+def read_lines(
+    pdf: pdfplumber.PDF, lines_by_page: dict[int, list[TextLine]] | None = None, rules: Rules | None = None
+) -> list[_Line]:
+    """Every text line of the document with its characters' boxes and its font size."""
+    rules = rules or load_rules()
+    out = []
+    for page in pdf.pages:
+        lines = (lines_by_page or {}).get(page.page_number)
+        if lines is None:
+            lines = page_lines(page)
+        chars = _PageChars(page.chars)
+        for line in lines:
+            out.append(_read_line(line, chars, rules.raw["footnote_call_ratio"]))
+    return out
+
+
+def body_paragraphs(lines: list[_Line], page_heights: dict[int, float], rules: Rules) -> list[Paragraph]:
+    """Running text as paragraphs, joined across lines and pages; floats, headers and footnotes left out."""
+    # The body size is the size most prose is set in (table cells and labels have no sentence punctuation).
+    weights: Counter[float] = Counter()
+    for ln in lines:
+        if re.search(r"[，。；]", ln.text):
+            weights[ln.size] += len(ln.text)
+    if not weights:
+        return []
+    body = weights.most_common(1)[0][0]
+    tol = rules.raw["body_size_tolerance"]
+    band = rules.raw["margin_band"]
+    repeated = _repeated_margin_text(lines, page_heights, band)
+    caption, float_end = rules.rx("float_caption"), rules.rx("float_end")
+    margins = _left_margins(lines, body, tol)
+    paragraphs: list[Paragraph] = []
+    current: Paragraph | None = None
+    in_float = False
+    for ln in lines:
+        height = page_heights.get(ln.page, 842.0)
+        in_margin = ln.top < band * height or ln.bottom > (1 - band) * height
+        if in_margin and (ln.text.strip().isdigit() or _margin_key(ln.text) in repeated):
+            continue
+        plain = abs(ln.size - body) <= tol and not ln.bold
+        if in_float:
+            in_float = not float_end.search(ln.text)
+            continue
+        if caption.search(ln.text) and not plain:
+            in_float = not float_end.search(ln.text)
+            continue  # a float does not end the paragraph it interrupts
+        if ln.size > body + tol or (ln.bold and abs(ln.size - body) <= tol):
+            paragraphs.append(Paragraph(ln.text.strip(), [(ln.page, b) if b else None for b in ln.boxes], True))
+            current = None
+            continue
+        if not plain:
+            continue  # footnotes, chart labels, table cells, running headers, source lines
+        indent = ln.x0 > margins.get(ln.page, ln.x0) + 0.5 * body
+        # An indented line after a float or a page break continues a sentence left unfinished.
+        unfinished = current is not None and current.text and current.text[-1] not in "。！？：；!?:;"
+        if _HEADING.match(ln.text) and len(ln.text) <= 32 and "，" not in ln.text:
+            # A numbered heading set as a plain line ("一、示范城市评价结果分析"): a paragraph of its own.
+            paragraphs.append(Paragraph(ln.text.strip(), [(ln.page, b) if b else None for b in ln.boxes], False))
+            current = None
+            continue
+        if current is None or (indent and not unfinished):
+            current = Paragraph("", [], False)
+            paragraphs.append(current)
+        elif current.text and current.text[-1].isascii() and current.text[-1].isalnum() and ln.text[:1].isascii():
+            current.text += " "
+            current.boxes.append(None)
+        current.text += ln.text
+        current.boxes.extend((ln.page, b) if b else None for b in ln.boxes)
+    return paragraphs
+
+
+def _margin_key(text: str) -> str:
+    return re.sub(r"[\d\s]+", "", text)
+
+
+def _repeated_margin_text(lines: list[_Line], heights: dict[int, float], band: float) -> set[str]:
+    pages: dict[str, set[int]] = {}
+    for ln in lines:
+        h = heights.get(ln.page, 842.0)
+        if ln.top < band * h or ln.bottom > (1 - band) * h:
+            pages.setdefault(_margin_key(ln.text), set()).add(ln.page)
+    return {k for k, v in pages.items() if len(v) >= 3 and k}
+
+
+def _left_margins(lines: list[_Line], body: float, tol: float) -> dict[int, float]:
+    by_page: dict[int, Counter[int]] = {}
+    for ln in lines:
+        if abs(ln.size - body) <= tol:
+            by_page.setdefault(ln.page, Counter())[round(ln.x0)] += 1
+    return {p: float(min(c.most_common(2))[0]) for p, c in by_page.items()}
+
+
+# ---------------------------------------------------------------- phrases
+
+
+@dataclass
+class Phrase:
+    """What a stretch of text before a number says about who and what."""
+
+    text: str = ""
+    entity: str | None = None
+    market: str | None = None
+    segment: str | None = None  # "" = every segment, stated explicitly ("服务外包")
+    mode: str | None = None
+    measure: str | None = None
+    items: list[Phrase] = field(default_factory=list)  # an enumeration ("河南省、山东省和广东省")
+    all_items: bool = False  # "均": one value for every item
+
+    @property
+    def has_subject(self) -> bool:
+        return self.entity is not None or self.market is not None or self.segment is not None
+
+
+@dataclass
+class State:
+    entity: str | None = None
+    market: str | None = None
+    segment: str | None = None
+    mode: str | None = None
+    measure: str | None = None
+    subject_text: str = ""
+    # The whole of a share that names none ("…占比19.0%"): the last one named in this sentence, else (in a
+    # "其中") the parent's total, else the last one named in the paragraph; (key, the part's measure then).
+    whole: tuple[str, str | None] | None = None
+    parent_whole: tuple[str, str | None] | None = None
+    para_whole: tuple[str, str | None] | None = None
+    count_subject: str | None = None
+    section: str | None = None  # the entity the section is about (四、新加坡)
+    section_market: bool = False  # the section's entity has been the object of 承接: it is a market
+    span: tuple[int, int] | None = None  # the span the last sentence spoke of ("2021－2026年…年均增长")
+    qualifier: str | None = None  # a "其中" sentence's parent qualifier (制造业·KPO → 制造业)
+
+    def key(self, default: str) -> str:
+        parts = [p for p in (self.entity, self.market, self.segment) if p]
+        if self.entity == default and len(parts) > 1:
+            parts = parts[1:]
+        return "·".join(parts) if parts else default
+
+
+class _Parser:
+    def __init__(self, rules: Rules, year: int) -> None:
+        self.rules = rules
+        self.year = year
+        self.noise = rules.rx("subject_noise")
+        self.verbs = re.compile(rf"^(?:{rules.raw['subject_verbs']})+|(?:{rules.raw['subject_verbs']})+$")
+        self.entity_suffix = rules.rx("entity_suffix")
+        self.entity_prefix = rules.rx("entity_prefix")
+        self._cleaned: dict[str, str] = {}
+        self._entities: dict[str, str | None] = {}
+        self.business_noun = rules.rx("business_noun")
+        self.predicate = rules.rx("predicate")
+        unit = rules.unit_pattern
+        self.value_rx = re.compile(
+            rf"(?<![A-Za-z0-9.．_\-])(?P<num>{_NUM})(?:\s*(?P<unit>{unit})|(?=\s*[、和](?:\s*{_NUM}\s*[、和])*\s*{_NUM}\s*(?P<lunit>{unit})))"
+            rf"|(?<![第{_CN_DIGITS}])(?P<cn>[{_CN_DIGITS}]+)(?P<cnunit>{_alternation(rules.raw['chinese_numeral_units'])})"
+            rf"|(?P<ratio>\d+(?:\.\d+)?(?:\s*[：:]\s*\d+(?:\.\d+)?)+)"
+        )
+        self.year_rx = re.compile(
+            r"(?P<a>(?:19|20)\d{2})\s*(?:[－—–\-~至到]\s*(?P<b>(?:19|20)\d{2}))?\s*(?P<suffix>年|财年)?"
+        )
+
+    # -------------------------------------------------- phrases
+    def subject_part(self, head: str) -> str:
+        """The words naming who and what: the head up to its predicate (同比增长, 占…的, 较上年 …)."""
+        return self.predicate.split(head, maxsplit=1)[0]
+
+    def entity_name(self, text: str) -> str | None:
+        """The entity a phrase names, normalised, or None (memoised)."""
+        if text not in self._entities:
+            self._entities[text] = self._entity_name(text)
+        return self._entities[text]
+
+    def _entity_name(self, text: str) -> str | None:
+        t = re.sub(r"\d+\s*个", "", text)
+        if t in self.rules.subject_aliases:
+            return self.rules.subject_aliases[t]  # "中国服务外包" is the nation, before 中国 is taken off
+        t = re.sub(r"^(?:全国|中国)(?=.{2,})", "", t) if not t.startswith(("中国香港", "中国台湾")) else t
+        for cand in (t, re.sub(r"(?:服务外包)?企业$", "", t)):
+            if not cand:
+                continue
+            if cand in self.rules.subject_aliases:
+                return self.rules.subject_aliases[cand]
+            if cand in self.rules.entities or self.entity_suffix.search(cand):
+                return self.rules.subject_aliases.get(cand, cand)
+        return None
+
+    def segment_name(self, text: str) -> str:
+        aliases = self.rules.segment_aliases
+        t = re.sub(r"(?<=.)业务$", "", text.strip("的"))  # "KPO业务": the business KPO
+        t = re.sub(r"服务外包(?=.)", "", t) if not t.endswith("服务外包") else t
+        if t in aliases:
+            return aliases[t]
+        t2 = re.sub(r"外包$", "", t)
+        if t2 in aliases:
+            return aliases[t2]
+        if t2 in ("服务", ""):
+            return ""
+        for full, short in sorted(aliases.items(), key=lambda kv: -len(kv[0])):
+            if short and t.endswith(full):
+                return t[: -len(full)] + "·" + short
+        t2 = re.sub(r"(?<=[\u4e00-\u9fff])(?=[A-Z]{3}$)", "·", t2)
+        return t2
+
+    def leading_entity(self, text: str) -> re.Match[str] | None:
+        """A name the phrase starts with: a known one (美国, 江苏省), else a place name by its suffix
+        (亚太地区, 郑州市, 广西壮族自治区) followed by what it is about ("美洲地区大额服务外包")."""
+        return self.rules.entity_pattern.match(text) or self.entity_prefix.match(text)
+
+    def anaphoric(self, phrase: Phrase) -> bool:
+        """A bare size word ("规模分别为…") stands for the measure already in view, not a measure of its own."""
+        return self.clean(phrase.text) in self.rules.raw["anaphoric_measures"]
+
+    def listed(self, text: str) -> list[Phrase]:
+        """The items a clause lists after 为/是/包括 ("…的城市有5个，分别为杭州市、无锡市"), if all are names."""
+        m = self.rules.rx("list_intro").search(text)
+        if not m or _ENUM_SEP not in m.group("list"):
+            return []
+        items = self.split_items(self.clean(m.group("list")))
+        if len(items) < 2 or not all(self._complete(it) for it in items):
+            return []
+        return [self.phrase_of_item(it) for it in items]
+
+    def apposed(self, head: str) -> str | None:
+        """The entity named right before an opening bracket the number stands in: "为上海市（"."""
+        m = re.search(r"([\u4e00-\u9fffA-Za-z]+)[（(]\s*$", head)
+        if not m:
+            return None
+        return self.entity_name(self.verbs.sub("", m.group(1)))
+
+    def ranked(self, text: str) -> Phrase | None:
+        """A ranked subset is a subject of its own: "执行额排名前十的示范城市" is 前十示范城市, not 示范城市."""
+        m = self.rules.rx("ranked_subset").search(text)
+        if not m:
+            return None
+        noun = m.group("noun")
+        if self.rules.measure_pattern.search(noun):
+            return None  # "前十大服务外包伙伴执行额": the measure follows, the usual reading applies
+        mode = re.match(_alternation(self.rules.modes), noun)
+        noun = re.sub(r"^(?:服务外包|外包)?(?:业务)?", "", noun[mode.end() :] if mode else noun)
+        if not noun:
+            return None
+        phrase = self.phrase(text[: m.start()]) if m.start() else Phrase()
+        # Whose subset it is stays in the name ("美国…前五大供应商"); the nation's goes without saying.
+        # A measure before the rank is its criterion ("执行额排名前十的"), not an owner.
+        owner = (
+            phrase.entity
+            if phrase.entity not in (None, self.rules.default_subject) and phrase.measure is None
+            else ""
+        )
+        phrase.text = text
+        phrase.entity = f"{owner}前{m.group('n')}{m.group('big') or ''}{self.rules.subject_aliases.get(noun, noun)}"
+        phrase.market, phrase.segment, phrase.items = None, None, []
+        if mode:
+            phrase.mode = self.rules.modes[mode.group(0)]
+        return phrase
+
+    def parse_object(self, text: str, phrase: Phrase) -> None:
+        """The part after 承接 (or a lone phrase): a market (美国…), a segment (ITO…), or both."""
+        # "承接其服务外包": 其 is whoever is in view (the markets just listed), not a market of its own.
+        text = re.sub(r"^其(?![中他余它次])", "", self.verbs.sub("", text))
+        if not text:
+            return
+        m = self.leading_entity(text)
+        if m and m.group(0) not in ("中国", "全国", "企业"):
+            name = self.entity_name(m.group(0)) or m.group(0)
+            rest = text[m.end() :]
+            rest = re.sub(r"^(?:沿线)?国家", "", rest)  # "“一带一路”沿线国家", "东南亚国家": the region's
+            phrase.market = self.rules.subject_aliases.get(name, name)
+            rest = self.verbs.sub("", rest)
+            if rest:
+                phrase.segment = self.segment_name(rest)
+            return
+        phrase.segment = self.segment_name(text)
+
+    def parse_subject(self, text: str, phrase: Phrase) -> None:
+        if text.startswith("承接"):
+            self.parse_object(text[2:], phrase)
+            return
+        text = self.verbs.sub("", text)
+        if not text:
+            return
+        national = re.match(r"^(?:全国|中国|我国)(?!香港|台湾)", text)
+        if national and "承接" not in text[: national.end() + 2]:
+            phrase.entity = self.rules.default_subject
+        if "的" in text and "承接" not in text.rsplit("的", 1)[1]:
+            text = self.verbs.sub("", text.rsplit("的", 1)[1])  # the head noun follows the last 的
+            if not text:
+                return
+        if "承接" in text:
+            who, what = text.rsplit("承接", 1)
+            who = self.verbs.sub("", who)
+            if who:
+                name = self.entity_name(who)
+                phrase.entity = name if name else who
+            self.parse_object(what, phrase)
+            return
+        name = self.entity_name(text)
+        if name is not None:
+            phrase.entity = name
+            return
+        m = self.leading_entity(text)
+        if m and m.group(0) not in ("企业",):
+            phrase.entity = self.entity_name(m.group(0)) or m.group(0)
+            rest = self.verbs.sub("", text[m.end() :])
+            if rest:
+                phrase.segment = self.segment_name(rest)
+            return
+        phrase.segment = self.segment_name(text)
+
+    def clean(self, text: str) -> str:
+        """The words of a phrase without brackets, years, noise and spaces (memoised: phrases repeat)."""
+        if text not in self._cleaned:
+            self._cleaned[text] = self._clean(text)
+        return self._cleaned[text]
+
+    def _clean(self, text: str) -> str:
+        text = re.sub(r"（[^）]*）|\([^)]*\)|全部|整体|总体", "", text)
+        text = re.sub(
+            r"(?:截至)?\s*(?:19|20)\d{2}\s*(?:[－—–\-]\s*(?:19|20)\d{2})?\s*(?:年度|年底|年末|财年|年)?(?:\d+\s*月)?",
+            "",
+            text,
+        )
+        text = re.sub(rf"(?:过去|未来)?[{_CN_DIGITS}\d]+年来?|同年|当年|上年|去年", "", text)
+        for _ in range(3):
+            text = self.noise.sub("", text).strip("，、 ")
+        text = re.sub(self.rules.raw["subject_tail_adverbs"], "", text)  # "西亚北非和南亚也是…"
+        return text.replace(" ", "")
+
+    def split_items(self, text: str) -> list[str]:
+        text = re.sub(r"^.*?(?:主要集中在|集中在|主要为|包括|依次为|分别为|分别是)", "", text)
+        text = re.sub(r"^(?:以|为)", "", text)
+        text = re.sub(r"(?:等领域|等方面|等行业|等|为主)$", "", text)
+        parts = [p for p in text.split(_ENUM_SEP) if p]
+        out: list[str] = []
+        for p in parts:
+            pieces = re.split(r"和|及|与", p)
+            if len(pieces) == 2 and all(pieces) and all(self._complete(x) for x in pieces):
+                out.extend(pieces)
+            else:
+                out.append(p)
+        return out
+
+    def _complete(self, text: str) -> bool:
+        m = self.rules.entity_pattern.match(text)
+        return bool(
+            self.entity_name(text) or re.search(r"(?:服务|外包|额|ITO|BPO|KPO)$", text) or (m and m.end() == len(text))
+        )
+
+    def phrase(self, raw: str) -> Phrase:
+        """Parse the words before a number (or a clause without one) into a Phrase."""
+        text = self.clean(raw)
+        phrase = Phrase(text)
+        if not text:
+            return phrase
+        ranked = self.ranked(text)
+        if ranked is not None:
+            return ranked
+        focus = re.search(r"(?:业务)?(?:主要)?(?:集中在|主要为)|(?<=[\u4e00-\u9fff])以(?=.*为主)", text)
+        if focus and _ENUM_SEP in text[focus.end() :]:
+            # "中国承接美国服务外包业务主要集中在A、B、C等领域": who before, the list after.
+            self.parse_subject(self.verbs.sub("", text[: focus.start()]), phrase)
+            phrase.items = [self.phrase_of_item(it, objects=True) for it in self.split_items(text[focus.end() :])]
+            return phrase
+        if "均" in text:
+            phrase.all_items = True
+        # An enumeration of measures: "服务外包执行额、离岸执行额、在岸执行额".
+        parts = self.split_items(re.split(r"均|分别|合计|占|规模", text)[0])
+        measured = [self._measure(p) for p in parts]
+        if len(parts) >= 2 and sum(1 for m in measured if m[1]) >= 2:
+            first = self.phrase_of_item(parts[0])
+            phrase.entity, phrase.market, phrase.segment = first.entity, first.market, first.segment
+            phrase.items = [Phrase(p, mode=m[0], measure=m[1]) for p, m in zip(parts, measured, strict=True)]
+            return phrase
+        m = _last(self.rules.measure_pattern.finditer(text))
+        if m is not None:
+            before = text[: m.start()]
+            phrase.measure = self.rules.measures[m.group("measure")]
+            if m.group("mode"):
+                phrase.mode = self.rules.modes[m.group("mode")]
+        else:
+            before = text
+        before = re.split(r"分别|均|合计|共计|占|增速|增长|同比|比上年|较上年|平均", before)[0]
+        mode = re.search(_alternation(self.rules.modes), before)
+        if mode and "承接" not in before[mode.end() :] and before[mode.end() : mode.end() + 2] != "地区":
+            phrase.mode = phrase.mode or self.rules.modes[mode.group(0)]
+            before = before[: mode.start()] + before[mode.end() :]
+        who_part, obj_part = before.rsplit("承接", 1) if "承接" in before else ("", before)
+        items = self.split_items(obj_part)
+        if len(items) >= 2:
+            # The shared part is in the last item's tail ("离岸 ITO、BPO、KPO", "河南省、山东省和广东省").
+            who = who_part
+            parsed = [self.phrase_of_item(it, objects="承接" in before) for it in items]
+            markets = {p.market for p in parsed}
+            if len(markets) == 1 and None not in markets:
+                phrase.market = markets.pop()
+            first = parsed[0]
+            if first.market and first.segment in _FAMILY and all(p.market is None for p in parsed[1:]):
+                for p in parsed[1:]:
+                    p.market = first.market  # "承接英国ITO、BPO、KPO"
+            if first.entity and first.segment in _FAMILY and all(p.entity is None for p in parsed[1:]):
+                for p in parsed[1:]:
+                    p.entity = first.entity  # "示范城市ITO、BPO、KPO"
+            phrase.items = parsed
+            if who:
+                self.parse_subject(who, phrase)
+            return phrase
+        self.parse_subject(before, phrase)
+        return phrase
+
+    def phrase_of_item(self, text: str, objects: bool = False) -> Phrase:
+        p = Phrase(text)
+        mm = _last(self.rules.measure_pattern.finditer(text))
+        if mm is not None:
+            p.measure = self.rules.measures[mm.group("measure")]
+            p.mode = self.rules.modes[mm.group("mode")] if mm.group("mode") else None
+            text = text[: mm.start()]
+        if objects:
+            self.parse_object(text, p)
+        else:
+            self.parse_subject(text, p)
+        return p
+
+    def _measure(self, text: str) -> tuple[str | None, str | None]:
+        mm = _last(self.rules.measure_pattern.finditer(text))
+        if mm is None:
+            return None, None
+        return (self.rules.modes[mm.group("mode")] if mm.group("mode") else None), self.rules.measures[
+            mm.group("measure")
+        ]
+
+    # -------------------------------------------------- relations
+    def relation(self, cue: str, unit_kind: str, previous_rate: str | None) -> tuple[str, str | None, bool]:
+        """(relation, whole-or-reference as printed, negative) from the words before a number."""
+        window = cue[-24:]
+        negative = bool(re.search(self.rules.raw["negative"], window[-8:])) and not re.search(
+            r"增长|提高|提升|上升|增加|高", window[-4:]
+        )
+        for rel in self.rules.relations:
+            if rel.units and unit_kind not in rel.units:
+                continue
+            m = rel.cue.search(window)
+            if not m:
+                continue
+            name = rel.name
+            if name == "change_of_rate":
+                name = {"share": "share_change", "yoy_growth": "growth_change", "cagr": "growth_change"}.get(
+                    previous_rate or "", "share_change" if "比重" in window or "占比" in window else "change"
+                )
+                negative = bool(re.search(r"下降|降低|减少|回落|缩小|低", m.group(0)))
+                return name, None, negative
+            if name in ("growth_gap", "share_gap"):
+                negative = bool(re.search(r"低|慢", m.group(0)[-2:]))
+                return name, m.group("ref"), negative
+            if name == "share":
+                groups = m.groupdict()
+                return name, groups.get("whole") or groups.get("whole2"), False
+            if name == "yoy_growth" and unit_kind not in ("percent", "times"):
+                continue
+            if name == "change" and unit_kind in ("percent",):
+                continue
+            return name, None, negative if name in ("yoy_growth", "change", "cagr") else False
+        return "level", None, False
+
+    def qualifier(self, before: str, after: str) -> str:
+        q = self.rules.raw["qualifiers"]
+        for name in ("approx", "more_than", "less_than"):
+            if re.search(f"(?:{q[name]})$", before[-3:]) or re.match(f"^(?:{q[name]})", after[:3]):
+                return name
+        return "exact"
+
+
+# ---------------------------------------------------------------- sentences → statements
+
+
+@dataclass
+class _Value:
+    start: int
+    end: int
+    text: str
+    value: float
+    unit: str
+    kind: str = "number"  # number | ratio | chinese
+    # Where the printed number itself ends (``end`` includes its unit): the number's box stops here.
+    num_end: int | None = None
+
+
+def _split(text: str, seps: str) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for i, ch in enumerate(text):
+        if ch in seps:
+            spans.append((start, i + 1))
+            start = i + 1
+    if start < len(text):
+        spans.append((start, len(text)))
+    return spans
+
+
+def _number(text: str) -> float:
+    return float(text.replace("－", "-").replace("−", "-").replace("．", "."))
+
+
+class _Document:
+    def __init__(self, rules: Rules, year: int) -> None:
+        self.rules = rules
+        self.year = year
+        self.p = _Parser(rules, year)
+        self.out: list[Statement] = []
+
+    def values(self, sentence: str) -> list[_Value]:
+        out = []
+        for m in self.p.value_rx.finditer(sentence):
+            if m.group("num"):
+                if self.p.year_rx.fullmatch(m.group(0).strip()) and (m.group("unit") or "") == "":
+                    continue
+                unit = m.group("unit") or m.group("lunit")
+                after = sentence[m.end() : m.end() + 1]
+                if unit in ("亿", "万") and after and after in "美元人":
+                    continue
+                out.append(
+                    _Value(m.start("num"), m.end(), m.group("num"), _number(m.group("num")), unit, num_end=m.end("num"))
+                )
+            elif m.group("cn"):
+                try:
+                    value = float(cn2an.cn2an(m.group("cn"), "smart"))
+                except (ValueError, KeyError):
+                    continue
+                if value < 2:
+                    continue  # 一批, 一个: not a figure
+                out.append(
+                    _Value(m.start("cn"), m.end(), m.group("cn"), value, m.group("cnunit"), "chinese", m.end("cn"))
+                )
+            else:
+                out.append(_Value(m.start(), m.end(), m.group("ratio"), 0.0, "", "ratio"))
+        return out
+
+    def years(self, text: str) -> list[tuple[int, int, int, int | None]]:
+        found = []
+        for m in self.p.year_rx.finditer(text):
+            after = text[m.end() : m.end() + 3]
+            if re.search(r"(?:较|比|与|自|同)\s*$", text[max(0, m.start() - 2) : m.start()]):
+                continue  # a base year ("较 2020 年提升"), not the figure's own
+            if not m.group("suffix") and not m.group("b") and re.match(rf"\s*(?:{self.rules.unit_pattern})", after):
+                continue
+            if not m.group("suffix") and not m.group("b") and not re.match(r"\s*(?:年|将|至|前|以来|底|—|－|$)", after):
+                if not re.search(r"(?:到|至|截至|在|于|从)\s*$", text[max(0, m.start() - 3) : m.start()]):
+                    continue
+            found.append((m.start(), m.end(), int(m.group("a")), int(m.group("b")) if m.group("b") else None))
+        return found
+
+    def paragraph(self, para: Paragraph, state: State, section_entity: str | None) -> None:
+        state.entity = section_entity or self.rules.default_subject
+        state.market = state.segment = state.mode = state.measure = None
+        state.whole = state.span = state.para_whole = None
+        if state.section != section_entity:
+            state.section, state.section_market = section_entity, False
+        last_year: int | None = None
+        parent = copy.copy(state)
+        enums: list[list[Phrase]] = []
+        for index, (s0, s1) in enumerate(_split(para.text, _SENTENCE_END)):
+            sentence = para.text[s0:s1]
+            if sentence.startswith("其中"):
+                # "其中" details the sentence before: its subject is the parent, its lists still count,
+                # and the parts it names are parts of the parent (制造业 KPO's 研发服务 is 制造业's).
+                state = copy.copy(parent)
+                enums = list(enums)
+                segment = parent.segment or ""
+                state.qualifier = segment.rsplit("·", 1)[0] if "·" in segment else None
+                measure = (parent.mode or "") + parent.measure if parent.measure not in (None, "数量") else None
+                own = f"{parent.key(self.rules.default_subject)}|{measure}"
+                state.parent_whole = (own, measure) if measure else None
+            else:
+                enums = []
+                state.qualifier = state.parent_whole = None
+            state.whole = None
+            last_year = self.sentence(para, s0, sentence, state, last_year, index, enums)
+            parent = copy.copy(state)
+
+    def sentence(
+        self,
+        para: Paragraph,
+        offset: int,
+        sentence: str,
+        state: State,
+        last_year: int | None,
+        index: int,
+        enums: list[list[Phrase]],
+    ) -> int | None:
+        values = self.values(sentence)
+        years = self.years(sentence)
+        ctx = _Sentence(sentence, years, last_year or self.year)
+        ctx.fresh = not sentence.startswith("其中")
+        past = re.search(self.rules.raw["past_years"], sentence)
+        if past:
+            back = _count(past.group("n"))
+            ctx.span = (self.year - back, self.year)
+        elif not ctx.fresh and not years:
+            ctx.span = state.span  # "…2021－2026年年均增长4.6%。其中，项目服务支出年均增长5.5%"
+        ctx.forecast_at = m.start() if (m := re.search(self.rules.raw["forecast"], sentence)) else None
+        ctx.year_end = bool(re.search(self.rules.raw["year_end"], sentence))
+        if m := re.match(self.rules.raw["perspective"], sentence):
+            ctx.mode = self.rules.modes[m.group("mode")]  # "从离岸业务看，…": every figure is offshore
+        for c0, c1 in _split(sentence, _CLAUSE_SEP):
+            clause = sentence[c0:c1]
+            for y0, _y1, a, b in years:
+                if c0 <= y0 < c1 and b:
+                    ctx.span = (a, b)
+            future = re.search(r"未来(?P<n>[一二三四五六七八九十\d]+)年", clause)
+            if future:
+                ctx.span = (self.year, self.year + _count(future.group("n")))
+            in_clause = [v for v in values if c0 <= v.start < c1]
+            head = sentence[c0 : in_clause[0].start] if in_clause else clause
+            subject_text = self.p.subject_part(head.rstrip(_CLAUSE_SEP))
+            if in_clause or self._names_subject(subject_text):
+                phrase = self.p.phrase(subject_text)
+                if phrase.measure is None and not phrase.items:
+                    # "示范城市平均得分为": the measure word may sit inside the predicate.
+                    mode, measure = self.p._measure(re.split(r"占|[比较](?![例重])", head)[0])
+                    phrase.measure, phrase.mode = measure, phrase.mode or mode
+                if phrase.measure is not None and state.measure and self.p.anaphoric(phrase):
+                    phrase.measure = None  # "…执行额超过60亿美元的城市…，规模分别为": the size is that measure's
+                if phrase.items:
+                    enums.append(phrase.items)
+                self.apply(state, phrase, ctx.fresh)
+                if phrase.has_subject or phrase.items:
+                    ctx.fresh = False
+            else:
+                phrase = Phrase()
+            listed = self.p.listed(clause[in_clause[-1].end - c0 :] if in_clause else clause)
+            if listed and not phrase.items:
+                enums.append(listed)  # "…的城市有5个，分别为杭州市、无锡市…": the items later values go with
+            if in_clause:
+                self.clause(para, offset, ctx, state, phrase, clause, c0, in_clause, enums, index)
+        state.span = ctx.span
+        return ctx.last_year
+
+    def _names_subject(self, text: str) -> bool:
+        """Does a clause without a number still name who or what the next numbers are about?"""
+        text = self.p.clean(text)
+        return bool(
+            "承接" in text
+            or (len(text) >= 4 and self.p.business_noun.search(text))
+            or _ENUM_SEP in text
+            or self.rules.measure_pattern.search(text)
+            or self.rules.entity_pattern.match(text)
+            or self.p.entity_name(re.split(_ENUM_SEP + "|和|是|分别|积极|依托|利用", text)[0] or "x")
+        )
+
+    def clause(
+        self,
+        para: Paragraph,
+        offset: int,
+        ctx: _Sentence,
+        state: State,
+        phrase: Phrase,
+        clause: str,
+        c0: int,
+        in_clause: list[_Value],
+        enums: list[list[Phrase]],
+        index: int,
+    ) -> None:
+        sentence = ctx.text
+        numbers = [v for v in in_clause if v.kind != "ratio"]
+        ratios = [v for v in in_clause if v.kind == "ratio"]
+        from_to = bool(
+            re.search(r"[从由]", sentence[c0 : in_clause[0].start])
+            and re.search(r"(?:增长|增加|增|上升|下降|调整|提高|降|扩大)(?:至|到|为)", clause)
+            and len(in_clause) == 2
+        )
+        n_vals = len(re.split(r"[：:]", ratios[0].text)) if ratios else len(numbers)
+        items: list[Phrase] | None = None
+        if n_vals >= 2 or phrase.all_items:
+            for cand in reversed(enums):
+                if len(cand) == n_vals or (phrase.all_items and len(numbers) == 1):
+                    items = cand
+                    break
+        year_items: list[int] | None = None
+        span = ctx.span
+        if items is None and span and n_vals >= 2 and span[1] - span[0] + 1 == n_vals and "分别" in clause:
+            year_items = list(range(span[0], span[1] + 1))
+        elif items is None and n_vals >= 2 and "分别" in clause:
+            listed = [ys for at, ys in ctx.year_lists() if at < in_clause[0].start and len(ys) == n_vals]
+            year_items = listed[-1] if listed else None  # "2017年、2018年…分别增长25.3%、20.1%"
+        group = None
+        if phrase.items and n_vals == 1 and not phrase.all_items:
+            group = "、".join(
+                self.item_state(state, phrase.items, k).key(self.rules.default_subject)
+                for k in range(len(phrase.items))
+            )
+        prev: Statement | None = None
+        prev_cue = ""
+        cue_start = c0
+        ratio_items: list[Phrase] | None = None
+        for i, v in enumerate(in_clause):
+            cue = sentence[cue_start : v.start]
+            cue_start = v.end
+            if i > 0 and ("承接" in cue or (self.rules.measure_pattern.search(cue) and not re.search("占|比|较", cue))):
+                inner = self.p.phrase(self.p.subject_part(cue.lstrip("，、")))
+                self.apply(state, inner, False)
+            if v.kind == "ratio":
+                # Each part of "44.5：20.0：35.5" has its own place in the sentence (and box on the page).
+                spans = [(v.start + m.start(), v.start + m.end()) for m in re.finditer(r"\d+(?:\.\d+)?", v.text)]
+                parts = [x for x in re.split(r"[：:]", v.text) if x.strip()]
+                period = ctx.year_at(v.start)
+                if span and (from_to or len(ratios) == 2):
+                    period = span[0] if v is ratios[0] else span[1]
+                elif span:
+                    period = span[1]
+                named = items
+                if named is None or len(named) != len(parts):
+                    # "…示范城市ITO、BPO、KPO结构由…的A：B：C调整为…D：E：F": the items may be named right before
+                    # the first ratio, and hold for the next.
+                    listed = self.p.phrase(self.p.subject_part(cue.lstrip("，、"))).items
+                    named = listed if len(listed) == len(parts) else ratio_items or items
+                ratio_items = named
+                for k, part in enumerate(parts):
+                    st = self.item_state(state, named, k)
+                    if ctx.mode and not st.mode:
+                        st.mode = ctx.mode
+                    st.measure = st.measure or self.rules.raw["default_money_measure"]
+                    at = spans[k] if k < len(spans) else (v.start, v.end)
+                    pv = _Value(at[0], v.end, part.strip(), _number(part), "", "ratio", at[1])
+                    prev = self.emit(
+                        para, offset, sentence, st, pv, "ratio", None, True, (period, period, "year"), index
+                    )
+                    ctx.measure = prev.measure
+                continue
+            unit_kind = "count" if v.kind == "chinese" else self.rules.units.get(v.unit, ("count", v.unit, 1.0))[0]
+            own_cue = i == 0 or _has_cue(cue)
+            rel, whole, negative = self.p.relation(cue if own_cue else prev_cue, unit_kind, ctx.rate)
+            if own_cue:
+                prev_cue = cue
+            if prev is not None and (not own_cue or (from_to and i == 1)):
+                if prev.relation != "level" or rel == "level":
+                    rel = prev.relation
+                whole = whole or (prev.whole if prev.relation == rel else None)
+            if re.search(r"下降|减少|降低|回落|下滑", cue[-6:]) and rel in ("yoy_growth", "cagr", "change"):
+                negative = True
+            elif re.search(r"增长|提高|增加|上升", cue[-6:]) and rel in ("yoy_growth", "cagr", "change"):
+                negative = False
+            if rel in ("share", "yoy_growth", "cagr"):
+                ctx.rate = rel
+            if year_items is not None:
+                pstart = pend = year_items[i] if i < len(year_items) else ctx.year_at(v.start)
+                kind = "year"
+            elif from_to and span:
+                pstart = pend = span[0] if i == 0 else span[1]
+                kind = "year"
+            elif span and (rel in ("cagr", "share_change", "growth_gap") or re.search("累计|合计|共计", clause)):
+                pstart, pend = span
+                kind = "cagr" if rel == "cagr" else "cumulative"
+            else:
+                pstart = pend = ctx.year_at(v.start)
+                kind = "year_end" if ctx.year_end else "year"
+            if kind == "year" and ctx.forecast_at is not None and ctx.forecast_at < v.start:
+                kind = "forecast"
+            st = self.item_state(state, items, i) if items is not None else copy.copy(state)
+            apposed = self.p.apposed(sentence[c0 : v.start]) if i == 0 or not _has_cue(cue) else None
+            if apposed:
+                st = replace(st, entity=apposed, market=None)  # "为上海市（119.1亿美元）"
+            if (
+                i == 0
+                and not phrase.has_subject
+                and phrase.measure is None
+                and rel == "share"
+                and ctx.last is not None
+                and ctx.last.measure == "数量"
+            ):
+                st = replace(st, measure="数量", count_subject=ctx.last.subject_key)  # "20个城市…，占比为54.05%"
+            if group:
+                st.entity, st.market, st.segment, st.subject_text = group, None, None, phrase.text
+            noun = _counted_noun(sentence[v.end :]) if unit_kind == "count" else ""
+            head_measure = self.p._measure(cue)[1] if i else phrase.measure
+            if v.kind == "chinese" or (
+                unit_kind == "count" and not items and (noun or head_measure is None) and head_measure is None
+            ):
+                if v.kind == "chinese" and re.match(r"(?:合计|共计|累计|共)", sentence[v.end :]):
+                    state.entity, state.market, state.segment = v.text + v.unit, None, None  # 七省份合计…
+                    state.subject_text = v.text + v.unit
+                    noun = noun or v.unit
+                if noun and v.unit != "倍":
+                    st = replace(st, entity=None, market=None, segment=None, measure="数量", mode=None)
+                    st.subject_text = noun
+                    alias = self.rules.subject_aliases.get(noun)
+                    st.count_subject = alias if alias and alias != self.rules.default_subject else noun
+                elif (
+                    ctx.last is not None
+                    and ctx.last.measure == "数量"
+                    and ctx.last.unit == v.unit
+                    and not re.search(r"[\u4e00-\u9fff]", ctx.last.value_text)
+                ):
+                    st = replace(
+                        st, measure="数量", mode=None, count_subject=ctx.last.subject_key
+                    )  # "平均每个城市 47 家"
+                elif ctx.measure is not None:
+                    st = replace(st, measure=ctx.measure, mode=None, count_subject=None)
+            if st.measure is None and unit_kind in ("money_usd", "money_cny"):
+                st.measure = state.measure = self.rules.raw["default_money_measure"]
+            if st.measure is None and prev is not None:
+                st.measure, st.mode = prev.measure, None
+            elif st.measure is None and ctx.measure is not None:
+                st.measure, st.mode = ctx.measure, None
+            value = v.value
+            if negative and rel in _SIGNED:
+                value = -abs(v.value)
+            if v.text.startswith(("-", "－", "−")):
+                value = _number(v.text)
+            if ctx.mode and not st.mode and st.measure != "数量":
+                st = replace(st, mode=ctx.mode)
+            qual = self.p.qualifier(cue, sentence[v.end : v.end + 4])
+            prev = self.emit(
+                para,
+                offset,
+                sentence,
+                st,
+                replace(v, value=value),
+                rel,
+                whole,
+                bool(items or year_items),
+                (pstart, pend, kind),
+                index,
+                qual,
+            )
+            if prev.measure and prev.measure != "数量":
+                ctx.measure = prev.measure
+            ctx.last = prev
+            if rel == "share" and prev.whole_key and whole:
+                state.whole = state.para_whole = (prev.whole_key, prev.measure)
+
+    def apply(self, state: State, phrase: Phrase, fresh: bool) -> None:
+        """Update the sentence state with what a phrase names; unnamed dimensions carry over."""
+        if phrase.has_subject:
+            default = self.rules.default_subject
+            named = phrase.entity is not None and not (
+                phrase.entity == default and phrase.text.startswith(("企业", "服务外包企业"))
+            )  # "企业…": the population in view, not a new subject
+            if fresh:
+                state.market, state.segment, state.mode, state.measure = None, None, None, None
+                if not named and phrase.market is None and state.section_market and state.entity != state.section:
+                    state.market = state.section  # in 四、新加坡, "承接ITO执行额…" is still 新加坡's
+            if named:
+                state.entity = phrase.entity
+            if phrase.market is not None:
+                state.market = phrase.market
+                state.section_market = state.section_market or phrase.market == state.section
+                if phrase.segment is None and fresh:
+                    state.segment = None
+            if phrase.segment is not None:
+                state.segment = _sibling(state.segment, _qualified(state.qualifier, phrase.segment))
+            state.subject_text = phrase.text
+            state.mode = phrase.mode if phrase.mode is not None else (None if fresh else state.mode)
+        elif phrase.mode is not None:
+            state.mode = phrase.mode
+        if phrase.measure is not None:
+            state.measure = phrase.measure
+            if phrase.mode is not None:
+                state.mode = phrase.mode
+
+    def item_state(self, state: State, items: list[Phrase] | None, i: int) -> State:
+        st = copy.copy(state)
+        if not items or i >= len(items):
+            return st
+        item = items[i]
+        if item.entity is not None:
+            st.entity = item.entity
+        if item.market is not None:
+            st.market = item.market
+        if item.segment is not None:
+            st.segment = _sibling(state.segment, item.segment)
+        if item.measure is not None:
+            st.measure = item.measure
+            st.mode = item.mode
+        st.subject_text = item.text
+        return st
+
+    def emit(
+        self,
+        para: Paragraph,
+        offset: int,
+        sentence: str,
+        st: State,
+        v: _Value,
+        rel: str,
+        whole: str | None,
+        enumerated: bool,
+        period: tuple[int, int, str],
+        index: int,
+        qualifier: str = "exact",
+    ) -> Statement:
+        default = self.rules.default_subject
+        measure = (st.mode or "") + st.measure if st.measure and st.measure != "数量" else st.measure
+        if st.measure == "数量":
+            key = st.count_subject or st.key(default)
+        else:
+            key = st.key(default)
+        whole_key = None
+        if rel == "share":
+            whole_key = self.whole_key(whole, st, measure)
+        elif rel in ("growth_gap", "share_gap") and whole:
+            whole_key = self.whole_key(whole, st, measure)
+        unit_kind, canonical, _ = self.rules.units.get(v.unit, ("ratio" if v.kind == "ratio" else "count", v.unit, 1.0))
+        end = v.num_end if v.num_end is not None else v.end
+        boxes = [b for b in para.boxes[offset + v.start : offset + end] if b]
+        page = boxes[0][0] if boxes else (next((b[0] for b in para.boxes if b), 0))
+        on_page = [b[1] for b in boxes if b[0] == page]
+        bbox = (
+            (
+                min(b[0] for b in on_page),
+                min(b[1] for b in on_page),
+                max(b[2] for b in on_page),
+                max(b[3] for b in on_page),
+            )
+            if on_page
+            else None
+        )
+        start, end, kind = period
+        statement = Statement(
+            page=page,
+            sentence=sentence,
+            section=para.section,
+            subject=st.subject_text,
+            subject_key=key,
+            entity=st.entity,
+            market=st.market,
+            segment=st.segment or None,
+            measure=measure,
+            relation=rel,
+            whole=whole,
+            whole_key=whole_key,
+            period=str(start) if start == end else f"{start}-{end}",
+            period_start=start,
+            period_end=end,
+            period_kind=kind if start == end or kind != "year" else "span",
+            value=v.value,
+            value_text=v.text,
+            unit=v.unit,
+            unit_kind=unit_kind,
+            canonical_unit=canonical,
+            qualifier=qualifier,
+            enumerated=enumerated,
+            bbox=bbox,
+            sentence_index=index,
+        )
+        self.out.append(statement)
+        return statement
+
+    def whole_key(self, whole: str | None, st: State, measure: str | None) -> str:
+        """The whole a share is of, as "subject_key|measure"; unnamed dimensions are the part's own."""
+        default = self.rules.default_subject
+        if whole is None or not whole.strip("的 "):
+            for known in (st.whole, st.parent_whole, st.para_whole):
+                if known and (inherited := _like_for_like(known, measure)):
+                    return inherited
+            return f"{State(st.entity, st.market).key(default)}|{measure}"
+        # "全国总额", "从业人员总数": the total of the thing itself, not a business called 总额.
+        w = self.p.phrase(re.sub(self.rules.raw["whole_total_nouns"], "", whole) or whole)
+        base = copy.copy(st)
+        text = w.text
+        own_total = re.search(self.rules.raw["whole_own_total"], text)
+        if re.match(self.rules.raw["whole_national"], text) or w.entity == default:
+            base.entity, base.market = default, None
+            if not w.segment and not w.market and w.measure is None and not own_total:
+                pass  # "占全国的": the nation's total of the same segment and measure
+            else:
+                base.segment = None
+        if w.entity and w.entity != default:
+            base.entity = w.entity
+            base.market = None
+        if w.market:
+            base.market = w.market
+        if w.segment is not None:
+            base.segment = w.segment or None
+        elif own_total:
+            base.segment = None
+        if w.measure is not None:
+            base.measure = w.measure
+            base.mode = w.mode
+        elif w.mode is not None:
+            base.mode = w.mode
+        elif own_total or re.search("服务外包", text):
+            base.mode = w.mode
+        m = (base.mode or "") + base.measure if base.measure else measure
+        return f"{base.key(default)}|{m}"
+
+
+_SIGNED = ("yoy_growth", "change", "cagr", "share_change", "growth_change", "growth_gap", "share_gap")
+
+
+@dataclass
+class _Sentence:
+    """What a sentence has said so far about when (years, spans) and which rate a change is of."""
+
+    text: str
+    years: list[tuple[int, int, int, int | None]]
+    last_year: int
+    fresh: bool = True
+    span: tuple[int, int] | None = None
+    forecast_at: int | None = None
+    year_end: bool = False
+    rate: str | None = None
+    measure: str | None = None  # of the last figure: a later one with no measure word of its own shares it
+    last: Statement | None = None
+    mode: str | None = None  # the sentence's perspective ("从离岸业务看"): the mode of figures naming none
+
+    def year_lists(self) -> list[tuple[int, list[int]]]:
+        """Enumerations of single years ("2017年、2018年", "2019年和2020年"), each with where it ends."""
+        out: list[tuple[int, list[int]]] = []
+        run: list[tuple[int, int, int]] = []
+        for y0, y1, a, b in self.years:
+            if b is None and run and re.fullmatch(r"\s*[、和及与]\s*", self.text[run[-1][1] : y0]):
+                run.append((y0, y1, a))
+                continue
+            if len(run) >= 2:
+                out.append((run[-1][1], [r[2] for r in run]))
+            run = [(y0, y1, a)] if b is None else []
+        if len(run) >= 2:
+            out.append((run[-1][1], [r[2] for r in run]))
+        return out
+
+    def year_at(self, pos: int) -> int:
+        before = [a for y0, _, a, b in self.years if y0 < pos and b is None]
+        if before:
+            self.last_year = before[-1]
+        return self.last_year
+
+
+def _count(text: str) -> int:
+    return int(text) if text.isdigit() else int(cn2an.cn2an(text, "smart"))
+
+
+def _last(matches: Iterable[re.Match[str]]) -> re.Match[str] | None:
+    found = None
+    for found in matches:  # noqa: B007 - the last match is the one wanted
+        pass
+    return found
+
+
+def _has_cue(text: str) -> bool:
+    return bool(re.search(r"[\u4e00-\u9fff]", text.replace("分别", "").replace("和", "").replace("及", "")))
+
+
+def _spans(clause: str, rel: str) -> bool:
+    return rel != "level" or bool(re.search(r"累计|合计|共计", clause))
+
+
+def _like_for_like(known: tuple[str, str | None], measure: str | None) -> str | None:
+    """An inherited whole compares like with like: after "离岸…占全国离岸的5.3%", "在岸…占比4.6%" is of 在岸."""
+    key, then = known
+    subject, whole_measure = key.rsplit("|", 1)
+    if not measure or measure == then:
+        return key
+    if then == whole_measure and _base(measure) == _base(then):
+        return f"{subject}|{measure}"
+    return None  # a count's share is not of a sum of money named before
+
+
+def _base(measure: str | None) -> str:
+    return re.sub(r"^(?:离岸|在岸)", "", measure or "")
+
+
+def _qualified(qualifier: str | None, segment: str) -> str:
+    """A part named inside a "其中" about a qualified whole is qualified alike: 制造业 KPO's 研发服务."""
+    if not qualifier or not segment or "·" in segment or segment in _FAMILY:
+        return segment
+    return f"{qualifier}·{segment.removeprefix(qualifier) or segment}"
+
+
+def _sibling(current: str | None, new: str) -> str:
+    """ITO → BPO keeps a qualifier the list shares: 金融·ITO then BPO is 金融·BPO."""
+    families = ("ITO", "BPO", "KPO")
+    if current and "·" in current and new in families and current.rsplit("·", 1)[1] in families:
+        return current.rsplit("·", 1)[0] + "·" + new
+    return new
+
+
+_COUNT_STOP = re.compile(
+    r"[，。；、：（）“”《》]|的|在|对|开展|新获得|获得|参加|得分|确定|设立|带动|具备|成为|实现|保持|全面|有|提出|完成|"
+    r"分布|发展|高于|超过|进度|以上|左右|报名|就职|从事|参与|正式|拥有|通过|针对|专门|编写|吸引|提炼|培育|催化|"
+    r"构建|建成|加快|引领|承接|合计|新增|共|累计|等|中|为|和|及"
+)
+
+
+def _counted_noun(after: str) -> str:
+    m = _COUNT_STOP.search(after[:14])
+    noun = after[: m.start()] if m else after[:14]
+    return re.sub(r"^服务外包", "", noun.strip())
+
+
+# ---------------------------------------------------------------- entry points
+
+
+def document_year(lines: list[_Line]) -> int | None:
+    for ln in lines[:40]:
+        m = re.search(r"(?:19|20)\d{2}", ln.text.replace(" ", ""))
+        if m:
+            return int(m.group(0))
+    return None
+
+
+def extract_statements(
+    pdf: pdfplumber.PDF,
+    lines_by_page: dict[int, list[TextLine]] | None = None,
+    *,
+    kind: str | None = None,
+    year: int | None = None,
+    rules: Rules | None = None,
+) -> list[Statement]:
+    """Every figure the PDF's running text states, in reading order."""
+    rules = rules or load_rules(kind)
+    lines = read_lines(pdf, lines_by_page, rules)
+    heights = {p.page_number: float(p.height) for p in pdf.pages}
+    return statements_from_lines(lines, heights, rules, year)
+
+
+def statements_from_lines(
+    lines: list[_Line], heights: dict[int, float], rules: Rules, year: int | None = None
+) -> list[Statement]:
+    year = year or document_year(lines) or 0
+    doc = _Document(rules, year)
+    state = State(entity=rules.default_subject)
+    section_entity: str | None = None
+    section = ""
+    parser = doc.p
+    for para in body_paragraphs(lines, heights, rules):
+        is_heading = para.heading or (_HEADING.match(para.text) and len(para.text) <= 32 and "，" not in para.text)
+        if is_heading:
+            title = _HEADING.sub("", para.text).strip("。 ")
+            level0 = para.text.startswith("第")
+            name = parser.entity_name(title) or (
+                parser.entity_name(m.group(0)) if (m := rules.entity_pattern.match(title)) else None
+            )
+            if name and not level0:
+                section_entity = name
+            elif level0 or re.match(r"^[一二三四五六七八九十]+、", para.text):
+                section_entity = None
+            section = para.text.strip()
+            continue
+        para.section = section
+        doc.paragraph(para, state, section_entity)
+    return doc.out
+
+
+STATEMENT_COLUMNS = [
+    "page",
+    "sentence_index",
+    "section",
+    "sentence",
+    "subject",
+    "subject_key",
+    "entity",
+    "market",
+    "segment",
+    "measure",
+    "relation",
+    "whole",
+    "whole_key",
+    "period",
+    "period_start",
+    "period_end",
+    "period_kind",
+    "value",
+    "value_text",
+    "unit",
+    "canonical_unit",
+    "qualifier",
+    "enumerated",
+    "bbox",
+]

@@ -1,0 +1,232 @@
+"""The parser's rules for Chinese statistical prose, one test each, on sentences written for the test (none is
+in the reports). Each rule was found by a reconciliation disagreement on the samples that turned out to be a
+misreading, not the publisher's: the sentence here shows the rule in general, away from that sentence."""
+
+from __future__ import annotations
+
+from tests.test_statements import _parse as _parse_in
+from tests.test_statements import _rows as _rows_in
+
+
+def _parse(text: str, section: str | None = None) -> list[dict]:
+    return _parse_in(text, 2022, section)
+
+
+def _rows(text: str, section: str | None = None) -> list[tuple]:
+    return _rows_in(text, 2022, section)
+
+
+def test_a_place_nobody_listed_is_known_by_its_suffix_and_keeps_its_figures() -> None:
+    got = _rows(
+        "2022年，中南美洲地区大额服务外包合同额为58亿美元，同比增长12.0%。其中，ITO合同额20亿美元，同比增长8.0%。"
+        "苏州市软件服务外包执行额15.2亿美元。"
+    )
+    assert got == [
+        (58.0, "中南美洲地区·大额服务", "合同额", "2022", "level"),
+        (12.0, "中南美洲地区·大额服务", "合同额", "2022", "yoy_growth"),
+        (20.0, "中南美洲地区·ITO", "合同额", "2022", "level"),
+        (8.0, "中南美洲地区·ITO", "合同额", "2022", "yoy_growth"),
+        (15.2, "苏州市·软件服务", "执行额", "2022", "level"),
+    ]
+
+
+def test_in_a_section_about_a_market_a_sentence_naming_no_one_stays_with_that_market() -> None:
+    got = _rows(
+        "2022年，中国承接英国服务外包执行额40.1亿美元，同比增长6.0%。2022年，承接ITO执行额18.0亿美元，同比增长9.5%。",
+        section="英国",
+    )
+    assert [r[1] for r in got] == ["英国", "英国", "英国·ITO", "英国·ITO"]
+    # Outside such a section the same sentence is the nation's ITO.
+    assert _rows("2022年，承接ITO执行额18.0亿美元。")[0][1] == "ITO"
+
+
+def test_a_clause_naming_a_business_without_a_number_is_the_subject_of_the_next_numbers() -> None:
+    got = _rows(
+        "2022年，承接的BPO业务中，供应链管理服务执行额为3.4亿美元；数据标注服务增速较快，同比增长85.0%；"
+        "合肥市服务外包发展迅速，执行额同比增长40.0%。"
+    )
+    assert got == [
+        (3.4, "供应链管理服务", "执行额", "2022", "level"),
+        (85.0, "数据标注服务", "执行额", "2022", "yoy_growth"),
+        (40.0, "合肥市", "执行额", "2022", "yoy_growth"),
+    ]
+
+
+def test_the_parts_a_qizhong_names_are_parts_of_the_qualified_whole_before_it() -> None:
+    got = _rows(
+        "2022年，物流业信息技术外包执行额40.0亿美元，同比增长9.0%。"
+        "其中，软件研发服务外包执行额12.0亿美元，同比增长5.0%；物流业测试服务外包执行额3.0亿美元。"
+    )
+    assert [r[1] for r in got] == [
+        "物流业·ITO",
+        "物流业·ITO",
+        "物流业·软件研发服务",
+        "物流业·软件研发服务",
+        "物流业·测试服务",
+    ]
+    # A plain whole has plain parts (the labelled convention: 其中，承接信息技术研发服务… is 信息技术研发服务).
+    plain = _rows("2022年，承接ITO执行额900.0亿美元。其中，承接软件研发服务外包执行额500.0亿美元。")
+    assert [r[1] for r in plain] == ["ITO", "软件研发服务"]
+
+
+def test_a_qizhong_without_a_period_of_its_own_speaks_of_its_parents_span() -> None:
+    got = _rows(
+        "IDC预测，2022－2027年亚太地区IT服务支出年均增长6.0%。"
+        "其中，项目服务支出年均增长7.0%，管理服务支出年均增长5.2%。"
+    )
+    assert [(r[0], r[3], r[4]) for r in got] == [
+        (6.0, "2022-2027", "cagr"),
+        (7.0, "2022-2027", "cagr"),
+        (5.2, "2022-2027", "cagr"),
+    ]
+    # With a year of its own it keeps that year.
+    own = _rows("过去五年，ITO执行额年均增长12.0%。其中，2022年ITO执行额同比增长9.0%。")
+    assert own[1][3:] == ("2022", "yoy_growth")
+
+
+def test_a_ranked_subset_is_a_subject_of_its_own_and_qi_refers_to_it() -> None:
+    got = _rows(
+        "2022年，离岸执行额排名前五的省份分别为：江苏省、浙江省、广东省、山东省、上海市，"
+        "其离岸执行额合计800.0亿美元，占全国的60.0%。"
+    )
+    assert got == [
+        (800.0, "前五省份", "离岸执行额", "2022", "level"),
+        (60.0, "前五省份", "离岸执行额", "2022", "share"),
+    ]
+    assert _parse("2022年，前十大服务外包伙伴执行额达900.0亿美元。")[0]["subject_key"] != "中国"
+
+
+def test_a_figure_in_brackets_after_a_name_is_that_names() -> None:
+    got = _rows(
+        "2022年，示范城市离岸执行额1000.0亿美元。其中，离岸执行额超过200亿美元的城市有1个，为杭州市（260.5亿美元）。"
+    )
+    assert (260.5, "杭州市", "离岸执行额", "2022", "level") in got
+
+
+def test_a_list_after_the_number_is_what_a_later_list_of_values_distributes_over() -> None:
+    got = _rows(
+        "2022年，示范城市执行额1000.0亿美元。"
+        "其中，执行额超过50亿美元的城市有3个，分别为成都市、武汉市、西安市，规模分别为61.0亿美元、55.5亿美元、52.1亿美元。"
+    )
+    sized = [r for r in got if r[0] in (61.0, 55.5, 52.1)]
+    # 规模 alone stands for the measure already in view, not a measure of its own.
+    assert sized == [
+        (61.0, "成都市", "执行额", "2022", "level"),
+        (55.5, "武汉市", "执行额", "2022", "level"),
+        (52.1, "西安市", "执行额", "2022", "level"),
+    ]
+
+
+def _wholes(text: str, section: str | None = None) -> list[tuple[float, str, str | None]]:
+    return [(r["value"], r["subject_key"], r["whole_key"]) for r in _parse(text, section) if r["relation"] == "share"]
+
+
+def test_a_share_naming_no_whole_is_of_the_whole_last_named() -> None:
+    # ... in the same sentence,
+    same = _wholes(
+        "2022年，企业承接数据服务外包执行额50.0亿美元，占全国服务外包执行额的2.0%；云服务外包执行额30.0亿美元，占比1.2%。"
+    )
+    assert same == [(2.0, "数据服务", "中国|执行额"), (1.2, "云服务", "中国|执行额")]
+    # ... in a sentence before, in the paragraph,
+    para = _wholes(
+        "2022年，广东省承接物流服务外包执行额10.0亿美元，占全国物流服务外包的40.0%。浙江省物流服务外包执行额5.0亿美元，占比20.0%。"
+    )
+    assert para[1] == (20.0, "浙江省·物流服务", "物流服务|执行额")
+    # ... or, in a 其中, the parent's total; "占比" is never a whole called 比.
+    parent = _wholes(
+        "2022年，波兰服务外包企业承接离岸服务外包执行额20.0亿美元，同比增长5.0%。其中，ITO执行额12.0亿美元，占比60.0%。"
+    )
+    assert parent == [(60.0, "波兰·ITO", "波兰|离岸执行额")]
+    # A count's share does not inherit a sum of money named before.
+    count = _wholes(
+        "2022年，示范城市执行额占全国的80.0%。示范城市平均得分为60.0分，15个城市得分超过平均值，占比为40.5%。"
+    )
+    assert count[-1] == (40.5, "城市", "示范城市|数量")  # of the 示范城市, not of 全国's 执行额
+
+
+def test_the_whole_of_a_share_can_precede_its_zhanbi_and_a_total_noun_is_the_same_things_total() -> None:
+    national = _wholes(
+        "2022年，承接服务外包执行额、离岸执行额分别为100.0亿美元、40.0亿美元；全国占比分别为4.0%、3.0%。",
+        section="中部地区",
+    )
+    assert national == [(4.0, "中部地区", "中国|执行额"), (3.0, "中部地区", "中国|离岸执行额")]
+    total = _wholes("2022年，示范城市BPO执行额400.0亿美元，占全国总额的88.0%。")
+    assert total == [(88.0, "示范城市·BPO", "BPO|执行额")]
+
+
+def test_an_enumeration_of_years_distributes_values_like_any_list() -> None:
+    got = _rows(
+        "2019年、2020年，中国企业承接数据服务外包执行额分别增长12.0%、15.0%，2021年和2022年分别增长9.0%和7.5%。"
+    )
+    assert [(r[0], r[3]) for r in got] == [(12.0, "2019"), (15.0, "2020"), (9.0, "2021"), (7.5, "2022")]
+
+
+def test_names_that_are_aliases_as_printed_and_adverbs_that_end_a_subject() -> None:
+    assert _rows("2022年，中国服务外包离岸发包执行额800.0亿美元，同比增长10.0%。")[0][1] == "中国"
+    got = _rows("东盟和中东欧也是重要市场。2022年承接东盟和中东欧服务外包执行额分别为30.0亿美元、8.0亿美元。")
+    assert [r[1] for r in got] == ["东盟", "中东欧"]
+
+
+# ---------------------------------------------------------------- chart points (from chart_series rows alone)
+
+
+def test_a_pie_of_regions_gives_each_region_its_share_of_the_titles_whole() -> None:
+    import schemas.checks  # noqa: F401 - registers schemas.reconcile (import it first)
+    from schemas.reconcile import _chart_point
+
+    title = "2022年承接东盟服务外包执行额分国别占比"
+    point = _chart_point(title, title, "越南", "%", {})
+    assert point == (("越南", "执行额", "share of 东盟|执行额", "2022"), "%")
+    # "其他" is a part of the whole (the rest of 东盟), not a country of its own.
+    assert _chart_point(title, title, "其他", "%", {})[0][0] == "东盟·其他"
+    # The whole's own share of itself says nothing.
+    assert _chart_point(title, title, "合计", "%", {}) is None
+
+
+def test_a_bar_chart_of_fields_gives_levels_and_growth_of_each_field_and_its_total() -> None:
+    import schemas.checks  # noqa: F401 - registers schemas.reconcile (import it first)
+    from schemas.reconcile import _chart_point
+
+    title = "2022年亚太地区大额服务外包发包合同额"
+    # The growth series names no measure: it is the growth of the chart's one measured series (合同额).
+    sibling = (None, "合同额")
+    assert _chart_point(title, "合同额", "合计", "亿美元", {}, sibling) == (
+        ("亚太地区·大额服务", "合同额", "level", "2022"),
+        "亿美元",
+    )
+    assert _chart_point(title, "同比增长", "ITO", "%", {}, sibling) == (
+        ("亚太地区·ITO", "合同额", "yoy_growth", "2022"),
+        "%",
+    )
+    # A label the text defines as an abbreviation ("平台即服务（PaaS）") is that field.
+    assert _chart_point(title, "合同额", "PaaS", "亿美元", {"PaaS": "平台即服务"}, sibling) == (
+        ("亚太地区·平台即服务", "合同额", "level", "2022"),
+        "亿美元",
+    )
+
+
+def test_a_time_series_chart_still_reads_its_categories_as_years() -> None:
+    import schemas.checks  # noqa: F401 - registers schemas.reconcile (import it first)
+    from schemas.reconcile import _chart_point
+
+    assert _chart_point("2017－2022年KPO执行额及增速", "KPO执行额增速", "2022", "%", {}) == (
+        ("KPO", "执行额", "yoy_growth", "2022"),
+        "%",
+    )
+    # Categories that are not years on a chart of several years: no reading.
+    assert _chart_point("2017－2022年KPO执行额及增速", "KPO执行额", "东部", "亿美元", {}) is None
+
+
+def test_a_ratio_takes_the_items_named_right_before_it_and_a_perspective_sets_the_mode() -> None:
+    got = _rows("2022年，28个示范城市ITO、BPO、KPO结构由2021年的45.0：20.0：35.0调整为2022年44.0：21.0：35.0。")
+    ratios = [(r[0], r[1], r[3]) for r in got if r[4] == "ratio"]
+    assert ratios == [
+        (45.0, "示范城市·ITO", "2021"),
+        (20.0, "示范城市·BPO", "2021"),
+        (35.0, "示范城市·KPO", "2021"),
+        (44.0, "示范城市·ITO", "2022"),
+        (21.0, "示范城市·BPO", "2022"),
+        (35.0, "示范城市·KPO", "2022"),
+    ]
+    offshore = _rows("从离岸业务看，2022年ITO、BPO、KPO业务结构比例为50.0：10.0：40.0。")
+    assert [(r[1], r[2]) for r in offshore] == [("ITO", "离岸执行额"), ("BPO", "离岸执行额"), ("KPO", "离岸执行额")]
