@@ -89,11 +89,13 @@ def truth(doc: Document, pdf: Path, producer: str, pieces: dict[int, list[dict]]
     }
 
 
-def build(variant: Variant, outdir: Path) -> tuple[Path, dict]:
-    """Typeset ``variant`` into ``outdir/<name>.pdf`` and write ``<name>.json`` beside it."""
+def build(variant: Variant, outdir: Path, document: Document | None = None) -> tuple[Path, dict]:
+    """Typeset ``variant`` into ``outdir/<name>.pdf`` and write ``<name>.json`` beside it.
+
+    ``document``: what to typeset instead of the replica (samples/backcatalog's editions)."""
     if not available(variant.producer):
         raise ProducerMissing(f"{variant.name}: {variant.producer} is not installed")
-    doc = build_document(variant)
+    doc = document or build_document(variant)
     check_glyphs(doc)
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)

@@ -251,7 +251,8 @@ def build_table(truth: dict, v: Variant, kind: str) -> VTable:
     total_labels = ("总计", "合计", "全国")
 
     values = [[_value(cell) for cell in row] for row in rows]
-    canonical = _canonical(kind, truth["columns"])
+    # A source may name its columns itself (samples/backcatalog's older schemes, which columns.toml does not know).
+    canonical = list(truth["canonical"]) if truth.get("canonical") else _canonical(kind, truth["columns"])
 
     # Body wording and number format.
     for row in rows:
@@ -272,7 +273,7 @@ def build_table(truth: dict, v: Variant, kind: str) -> VTable:
 
     unit = truth["unit"]
     unit_place = v.unit_place if unit else None
-    if unit_place == "header" and tid == "表3-1":
+    if unit_place == "header" and not any(label.endswith("执行金额") for row in header for label in row):
         unit_place = "caption"  # its columns are years: a publisher moves the unit to the caption
     if v.header_levels == "one":
         header = _one_level(header)
@@ -287,7 +288,7 @@ def build_table(truth: dict, v: Variant, kind: str) -> VTable:
 
     # An extra column no spec knows: 企业数量 after the row label, in the 8-x tables.
     kinds = ["label"] * label_cols + ["number"] * (len(header[0]) - label_cols)
-    if v.extra_column and tid.startswith("表8-"):
+    if v.extra_column and "execution_usd_100m" in canonical:
         total = rows[-1][0] in (*total_labels, v.total_label)
         counts = _company_counts(rows, total)
         extra = _brackets(TEXT["words"]["extra_column"], v)
@@ -335,7 +336,7 @@ def build_table(truth: dict, v: Variant, kind: str) -> VTable:
     if v.spacer_column:
         # A blank column between the two halves: 全部 | 离岸 in the 8-x tables, scores | reviews in the notice.
         if kind == "notice":
-            spacer_after = canonical.index("expert_review") - 1
+            spacer_after = canonical.index("expert_review") - 1 if "expert_review" in canonical else label_cols - 1
         elif "execution_share_pct" in canonical:
             spacer_after = canonical.index("execution_share_pct")
         else:
@@ -371,13 +372,18 @@ def _appendix(n: str, v: Variant) -> str:
     return v.appendix.replace("1", n)
 
 
-def build_document(v: Variant) -> Document:
-    truth = source_truth(v.kind)
+def build_document(v: Variant, source: dict | None = None) -> Document:
+    """The document ``v`` prints: the replica of its kind, or ``source`` (samples/truth's shape plus its own
+    ``title``, ``title_lines`` and ``blocks`` [(kind, text)]: samples/backcatalog's editions)."""
+    truth = source or source_truth(v.kind)
     tables = {t["id"]: build_table(t, v, v.kind) for t in truth["tables"]}
     body = TEXT["body"][v.kind]
     title = TITLES[v.kind]
     blocks: list[Block] = []
-    if v.kind == "annual":
+    if source is not None:
+        title, title_lines = source["title"], list(source["title_lines"])
+        order = [(kind, text) for kind, text in source["blocks"]]
+    elif v.kind == "annual":
         headings = TEXT["headings"]["annual"]
         order: list[tuple[str, str]] = [
             ("paragraph", body[0]), ("table", "表3-1"), ("heading", headings[0]), ("paragraph", body[1]),

@@ -25,6 +25,8 @@ HERE = Path(__file__).resolve().parent
 FONT_DIR = HERE / "fonts"
 TRUTH_DIR = HERE.parent / "truth"
 TEXT = HERE / "text.toml"
+# Other builders that typeset with these subsets list the characters they print: ``all`` and ``bold``.
+EXTRA_TEXT = (HERE.parent / "backcatalog" / "glyphs.toml",)
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,8 @@ def characters(*, bold: bool = False) -> str:
 
     for truth in sorted(TRUTH_DIR.glob("*.json")):
         doc = json.loads(truth.read_text(encoding="utf-8"))
+        if "tables" not in doc:
+            continue  # not a document's truth (issue 14's statement labels live here too)
         walk(doc["title"])
         if bold:
             walk([[t["caption"], t["header_rows"], t["columns"]] for t in doc["tables"]])
@@ -121,6 +125,9 @@ def characters(*, bold: bool = False) -> str:
     if bold:
         text = {k: v for k, v in text.items() if k != "body"}
     walk(text)
+    for extra in EXTRA_TEXT:
+        if extra.is_file():
+            walk(tomllib.loads(extra.read_text(encoding="utf-8"))["bold" if bold else "all"])
     return "".join(sorted(chars - {"\n", "\t"}))
 
 
