@@ -314,9 +314,57 @@ def find_tables(content: PageContent, taken: list[BBox]) -> list[TableGrid]:
     grids = []
     for box in sorted(merged, key=lambda b: (b[1], b[0])):
         grid = read_table(content, box)
-        if grid is not None and _looks_like_table(grid):
-            grids.append(grid)
+        if grid is None:
+            continue
+        parts = _side_by_side(content, grid, size)
+        for part in parts or [grid]:
+            if _looks_like_table(part):
+                grids.append(part)
     return grids
+
+
+def _kind(text: str) -> str:
+    from extractors.rows import YEAR, is_number
+
+    if not text:
+        return ""
+    if YEAR.match(text.replace(" ", "")):
+        return "y"
+    return "n" if is_number(text) else "t"
+
+
+def _side_by_side(content: PageContent, grid: TableGrid, size: float) -> list[TableGrid]:
+    """Two tables set side by side read as one: split them at a gutter far wider than the others that no
+    header label spans, when each side has two columns or more."""
+    if grid.method != "alignment" or grid.n_cols < 4:
+        return []
+    extents = []
+    for c in range(grid.n_cols):
+        boxes = [cell.bbox for cell in grid.cells if cell.col == c and cell.col_span == 1 and cell.text]
+        words = [w for w in content.words_in(grid.bbox) if grid.col_edges[c] <= w.xc < grid.col_edges[c + 1]]
+        if not words or not boxes:
+            return []
+        extents.append((min(w.x0 for w in words), max(w.x1 for w in words)))
+    gutters = [extents[c + 1][0] - extents[c][1] for c in range(grid.n_cols - 1)]
+    k = max(range(len(gutters)), key=lambda i: gutters[i])
+    others = sorted(g for i, g in enumerate(gutters) if i != k)
+    typical = others[len(others) // 2] if others else 0.0
+    if gutters[k] < max(3 * size, 2.5 * typical) or k < 1 or k > grid.n_cols - 3:
+        return []
+    if any(cell.col <= k < cell.col + cell.col_span - 1 for cell in grid.cells):
+        return []  # a label spans the gutter: one table with two groups of columns
+    # Each of two tables starts with its own stub: the column after the gutter reads like the first one
+    # (labels, or years, or the same header), not like the numbers beside it.
+    matrix = grid.matrix()
+    kinds = [[_kind(row[c]) for row in matrix[grid.header_rows :]] for c in (0, k + 1)]
+    same = sum(a == b for a, b in zip(*kinds, strict=True)) >= 0.8 * len(kinds[0])
+    repeated = grid.header_rows and matrix[0][0] and matrix[0][0] == matrix[0][k + 1]
+    if not (same or repeated):
+        return []
+    cut = (extents[k][1] + extents[k + 1][0]) / 2
+    x0, top, x1, bottom = grid.bbox
+    parts = [read_table(content, (x0, top, cut, bottom)), read_table(content, (cut, top, x1, bottom))]
+    return [p for p in parts if p is not None]
 
 
 def _contains(a: BBox, b: BBox, pad: float = 2.0) -> bool:

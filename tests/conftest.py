@@ -55,3 +55,14 @@ def report_extraction():
     from extractors.extract import extract_pdf
 
     return extract_pdf(REPORT_PDF)
+
+
+@pytest.fixture(scope="session")
+def variants_built(tmp_path_factory):
+    """Every layout variant of samples/variants, typeset once per session: {name: (pdf, truth)}."""
+    pytest.importorskip("weasyprint", reason="WeasyPrint (test extra) typesets the variants")
+    pytest.importorskip("reportlab", reason="reportlab (test extra) typesets the variants")
+    from samples.variants import build, matrix
+
+    out = tmp_path_factory.mktemp("variants")
+    return {v.name: build(v, out) for v in matrix()}

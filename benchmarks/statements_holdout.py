@@ -1,0 +1,104 @@
+"""The statement parser measured on a held-out sample it was never tuned on.
+
+    .venv/bin/python benchmarks/statements_holdout.py [--misses N]
+
+``samples/truth/statements_holdout_annual_report_2021.json`` was labelled by hand from the seed text,
+independently of the parser and of ``samples/truth/statements_2021.json`` (the sample the parser was
+developed against). A label is matched to the extracted row of the same sentence (whitespace ignored)
+and printed number; fields compared: value, relation, period, subject, measure. The two vocabularies
+differ a little: the labeller's ``count`` is the parser's ``level`` of a count unit, its ``ratio_part``
+the parser's ``ratio``, its ``other`` any of the parser's finer relations (growth gaps, contributions).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+HOLDOUT = ROOT / "samples" / "truth" / "statements_holdout_annual_report_2021.json"
+OTHER = {"growth_gap", "contribution", "change", "growth_change", "mean", "share_gap"}
+
+
+def squash(text: str) -> str:
+    return re.sub(r"\s+", "", str(text or "")).replace("－", "-").replace("—", "-").replace("–", "-")
+
+
+def relation_of(row: dict) -> str:
+    rel = row["relation"]
+    if rel == "level" and row.get("unit_kind") == "count":
+        return "count"
+    if rel == "ratio":
+        return "ratio_part"
+    return "other" if rel in OTHER else rel
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--misses", type=int, default=15, help="how many misses to print per field")
+    args = parser.parse_args()
+    from dataclasses import asdict
+
+    from extractors.extract import extract_pdf
+
+    rows = [asdict(s) for s in extract_pdf(ROOT / "samples" / "annual_report_2021.pdf").statements]
+    by_sentence: dict[str, list[dict]] = {}
+    for r in rows:
+        by_sentence.setdefault(squash(r["sentence"]), []).append(r)
+    labels = json.loads(HOLDOUT.read_text(encoding="utf-8"))["statements"]
+    right: Counter[str] = Counter()
+    misses: dict[str, list[str]] = {}
+    unmatched = 0
+    for label in labels:
+        needle = squash(label["sentence"])
+        pool = [r for s, rs in by_sentence.items() if needle[:40] in s or s in needle for r in rs]
+        match = next(
+            (r for r in pool if squash(r["value_text"]).lstrip("-") == squash(label["value_text"]).lstrip("-")), None
+        )
+        if match is None:
+            unmatched += 1
+            misses.setdefault("matched", []).append(f"{label['id']} {label['value_text']}")
+            continue
+        right["matched"] += 1
+        got = {
+            "value": match["value"] if label.get("value") is not None else None,
+            "relation": relation_of(match),
+            "period": squash(match["period"]),
+            "subject": {squash(match["subject"]), squash(match["subject_key"])},
+            "measure": squash(match["measure"]),
+        }
+        checks = {
+            "value": label.get("value") is None
+            or (got["value"] is not None and abs(abs(got["value"]) - abs(label["value"])) < 1e-9),
+            "relation": got["relation"] == label["relation"],
+            "period": got["period"] == squash(label["period"]),
+            "subject": squash(label["subject"]) in got["subject"],
+            "measure": got["measure"] == squash(label["measure"]),
+        }
+        for field, ok in checks.items():
+            right[field] += ok
+            if not ok:
+                misses.setdefault(field, []).append(
+                    f"{label['id']} {label['value_text']}: labelled {label.get(field)!r}, parsed {got[field]!r}"
+                )
+    n = len(labels)
+    print(f"holdout: {n} labelled statements, {n - unmatched} matched to a parsed row ({(n - unmatched) / n:.1%})")
+    fields = ["value", "relation", "period", "subject", "measure"]
+    total = sum(right[f] for f in fields)
+    for f in fields:
+        print(f"  {f:9s} {right[f]:4d}/{n}  {right[f] / n:.1%}")
+    share = total / (n * len(fields))
+    print(f"  all fields {total}/{n * len(fields)} = {share:.1%} (an unmatched label counts wrong in every field)")
+    for field, items in misses.items():
+        print(f"\nmisses — {field} ({len(items)}):")
+        for item in items[: args.misses]:
+            print("  ", item)
+
+
+if __name__ == "__main__":
+    main()
