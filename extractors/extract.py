@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -47,7 +48,7 @@ def extract_pdf(
     source, pdf = open_pdf(path)
     try:
         lines_by_page: dict[int, list[TextLine]] = {}
-        problems: list[PageProblem] = []
+        problems: list[PageProblem] = list(source.problems)  # page tree and content damage (pdfsource)
         for page in pdf.pages:
             try:
                 lines_by_page[page.page_number] = page_lines(page)
@@ -60,9 +61,9 @@ def extract_pdf(
                 on_page(page.page_number, len(pdf.pages))
             if scanned:
                 err = NoTextLayer(path, "no text layer, only an image", page=page.page_number)
-                problems.append(PageProblem(page.page_number, str(err)))
+                problems.append(PageProblem(page.page_number, str(err), kind="no_text_layer"))
                 log.warning("%s", err)
-        if pdf.pages and len(problems) == len(pdf.pages):
+        if pdf.pages and sum(p.kind == "no_text_layer" for p in problems) == len(pdf.pages):
             raise NoTextLayer(path, f"none of its {len(pdf.pages)} pages has a text layer, only images")
         spec, year = _choose_spec(path, pdf, lines_by_page, specs, kind)
         result = ExtractionResult(
@@ -83,27 +84,65 @@ def extract_pdf(
             from extractors.figures import extract_figures
 
             result.figures = extract_figures(pdf, lines_by_page, image_dir, spec.figure_caption)
+            result.problems.extend(_numbering_gaps(path, "figure", [f.figure_id for f in result.figures]))
         return result
     finally:
         pdf.close()
 
 
 def _missing_tables(path: Path, spec: ReportSpec, result: ExtractionResult) -> list[PageProblem]:
-    """Spec entries no extracted table matched: silent damage or a changed report, worth a look."""
-    found = {t.caption for t in result.tables if t.dataset}
+    """Spec entries no table matched or two tables matched alike, and gaps in the tables' numbering.
+
+    Counted per entry, as extraction assigns them (the first entry whose title matches): a missing
+    table is noticed even when another table also satisfies its title pattern.
+    """
+    matched: dict[int, list[tuple[str, tuple]]] = {}
+    for table in result.tables:
+        if table.dataset and (hit := spec.match_table(table.caption)):
+            matched.setdefault(id(hit[0]), []).append((table.table_id, tuple(sorted(hit[1].items()))))
     problems = []
     for table_spec in spec.tables:
-        if not any(table_spec.title.search(caption) for caption in found):
-            wanted = f"{table_spec.dataset} title /{table_spec.title.pattern}/"
+        wanted = f"{table_spec.dataset} title /{table_spec.title.pattern}/"
+        hits = matched.get(id(table_spec), [])
+        if not hits:
             err = NoTablesFound(path, f"no table matches the spec's {wanted}")
-            problems.append(PageProblem(None, str(err)))
-            log.warning("%s", err)
+            problems.append(PageProblem(None, str(err), kind="missing_table"))
+        for groups in {g for _, g in hits}:
+            same = [table_id for table_id, g in hits if g == groups]
+            if len(same) > 1:
+                err = NoTablesFound(
+                    path, f"{len(same)} tables ({', '.join(same)}) match the spec's {wanted} alike",
+                    hint="a page may be repeated, or the title pattern too loose; the dataset would hold both",
+                )  # fmt: skip
+                problems.append(PageProblem(None, str(err), kind="duplicate_table"))
+    problems += _numbering_gaps(path, "table", [t.table_id for t in result.tables])
+    for problem in problems:
+        log.warning("%s", problem.problem)
+    return problems
+
+
+def _numbering_gaps(path: Path, what: str, ids: list[str]) -> list[PageProblem]:
+    """Numbers missing from a chapter's run (表8-2, 表8-4: where is 表8-3?): a caption was lost."""
+    runs: dict[tuple[str, str], set[int]] = {}
+    for item in ids:
+        if m := re.fullmatch(r"(\D*)(\d+)-(\d+)", item):
+            runs.setdefault((m.group(1), m.group(2)), set()).add(int(m.group(3)))
+    problems = []
+    for (prefix, chapter), numbers in sorted(runs.items()):
+        missing = [f"{prefix}{chapter}-{n}" for n in range(1, max(numbers)) if n not in numbers]
+        if missing:
+            err = NoTablesFound(
+                path, f"no {what} {', '.join(missing)} although {prefix}{chapter}-{max(numbers)} is there",
+                hint="its caption was not found: the page may be damaged or missing",
+            )  # fmt: skip
+            problems.append(PageProblem(None, str(err), kind="missing_table"))
     return problems
 
 
 def _choose_spec(path, pdf, lines_by_page, specs, kind):  # type: ignore[no-untyped-def]
     head = " ".join(ln.text for p in sorted(lines_by_page)[:3] for ln in lines_by_page[p])
-    head = (pdf.metadata.get("Title") or "") + " " + head
+    title = pdf.metadata.get("Title")  # any PDF object: /Title true and /Title 5 are seen in the wild
+    head = (title if isinstance(title, str) else "") + " " + head
     found = detect_kind(head, specs)
     if kind is not None:
         if kind not in specs:

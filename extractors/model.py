@@ -82,10 +82,16 @@ class FigureRecord:
         return bool(self.points)
 
 
+# Problems that mean the result lacks something the PDF holds: its datasets must not publish as complete.
+INCOMPLETE = frozenset({"page_tree", "damaged_content", "missing_table", "duplicate_table"})
+
+
 @dataclass
 class PageProblem:
     page: int | None  # None: the whole document (a table the spec expects was not found)
     problem: str  # e.g. NoTextLayer's message
+    # no_text_layer | page_tree | damaged_content | missing_table | duplicate_table | "" (other)
+    kind: str = ""
 
 
 @dataclass
@@ -99,3 +105,12 @@ class ExtractionResult:
     figures: list[FigureRecord] = field(default_factory=list)
     problems: list[PageProblem] = field(default_factory=list)
     extractor_version: str = ""
+
+    @property
+    def complete(self) -> bool:
+        """False when a problem says something of the PDF is missing from this result (see INCOMPLETE)."""
+        return not self.incomplete
+
+    @property
+    def incomplete(self) -> list[PageProblem]:
+        return [p for p in self.problems if p.kind in INCOMPLETE]

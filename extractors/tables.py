@@ -17,10 +17,13 @@ from typing import Any
 
 import camelot
 import pdfplumber
+import playa.exceptions
 
+from extractors.errors import UnreadablePage
 from extractors.layout import BBox, TextLine, clean_text
 from extractors.model import Cell, ExtractedTable, Provenance
 from extractors.numbers import parse_number
+from extractors.pdfsource import describe
 from extractors.spec import ReportSpec, TableSpec
 
 log = logging.getLogger(__name__)
@@ -206,6 +209,10 @@ def _camelot(path: Path, page: int, bbox: BBox, height: float, settings: dict[st
             # camelot 2.0 fails inside stream/network on an area with no text lines.
             log.debug("%s page %d: camelot %s found nothing in %s: %s", path, page, settings, area, exc)
             return []
+        except (playa.exceptions.PDFException, ArithmeticError) as exc:
+            # camelot reads the page again with playa, which fails where pdfminer did not (a font
+            # size or Tz of 0 divides by zero in its miner): the table cannot be read; say where.
+            raise UnreadablePage(path, f"camelot (playa) cannot read the page: {describe(exc)}", page=page) from None
     return list(tables)
 
 

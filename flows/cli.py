@@ -55,8 +55,10 @@ def run(
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 
     from flows import progress
+    from flows.runtime import run_guard  # one run per data dir; the temporary API server dies with the run
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), console=console) as bars:
+    bars = Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), console=console)
+    with run_guard(data), bars:
         progress.install(progress.RichReporter(bars))
         try:
             summary, ok = run_once(catalog_path, data)
@@ -82,10 +84,11 @@ def _print_summary(summary) -> None:  # type: ignore[no-untyped-def]
         cells = (escape(str(row[c])) for c in ("source", "status", "kind", "pages", "tables", "figures"))
         table.add_row(*cells, style=style)
     console.print(table)
-    console.print(f"curated datasets: {summary.curated_path}  ({', '.join(summary.published) or 'none published'})")
-    console.print(f"audit report:     {summary.report_path}")
+    published = ", ".join(summary.published) or "none published"
+    console.print(escape(f"curated datasets: {summary.curated_path}  ({published})"))
+    console.print(escape(f"audit report:     {summary.report_path}"))
     if summary.failed_datasets:
-        console.print(f"[red]not published (failed validation):[/red] {', '.join(summary.failed_datasets)}")
+        console.print(f"[red]not published (failed validation):[/red] {escape(', '.join(summary.failed_datasets))}")
     for row in summary.sources:
         if row["error"]:
             console.print(f"[red]{escape(row['source'])}:[/red] {escape(row['error'])}")
@@ -140,17 +143,18 @@ def extract(
         console.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(1) from None
     counts = f"{result.pages} pages, {len(result.tables)} tables, {len(result.figures)} figures"
-    console.print(f"{pdf}: {result.kind} {result.year}, {counts}")
+    console.print(escape(f"{pdf}: {result.kind} {result.year}, {counts}"))
     for problem in result.problems:
         console.print(f"[yellow]{escape(problem.problem)}[/yellow]")
     if out is None:
         for table in result.tables:
             shape = f"{len(table.rows)}×{len(table.columns)}"
             pages = ",".join(map(str, table.provenance.pages))
-            console.print(f"  {table.table_id:8} p{pages:6} {table.dataset or '-':20} {shape:7} {table.caption}")
+            line = f"  {table.table_id:8} p{pages:6} {table.dataset or '-':20} {shape:7} {table.caption}"
+            console.print(escape(line))
         return
     _write_extraction(result, out)
-    console.print(f"wrote {out}")
+    console.print(escape(f"wrote {out}"))
 
 
 def _write_extraction(result, out: Path) -> None:  # type: ignore[no-untyped-def]
@@ -182,7 +186,7 @@ def report(data_dir: DataDir = None) -> None:
     reports = _data_dir(data_dir) / "reports"
     candidates = sorted(reports.glob("*/index.html"), key=os.path.getmtime) if reports.exists() else []
     if not candidates:
-        console.print(f"no audit report under {reports} yet; run `soetl run` first")
+        console.print(escape(f"no audit report under {reports} yet; run `soetl run` first"))
         raise typer.Exit(1)
     print(candidates[-1])
 
@@ -198,7 +202,7 @@ def rollback(data_dir: DataDir = None) -> None:
     except RollbackError as exc:
         console.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(1) from None
-    console.print(f"curated/ now holds {restored}")
+    console.print(escape(f"curated/ now holds {restored}"))
 
 
 def main() -> None:  # pragma: no cover - console entry point
