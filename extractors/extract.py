@@ -14,7 +14,7 @@ from pdfplumber.utils.exceptions import PdfminerException
 from extractors.errors import ExtractionError, NoTablesFound, NoTextLayer, TruncatedPDF
 from extractors.layout import TextLine, page_lines
 from extractors.model import ExtractionResult, PageProblem
-from extractors.pdfsource import describe, open_pdf, unwrap
+from extractors.pdfsource import describe, open_pdf, unmapped_glyphs, unwrap
 from extractors.spec import ReportSpec, detect_kind, load_specs
 from extractors.tables import extract_tables
 
@@ -52,6 +52,7 @@ def extract_pdf(
         for page in pdf.pages:
             try:
                 lines_by_page[page.page_number] = page_lines(page)
+                problems += unmapped_glyphs(path, page)  # text no font maps to Unicode: lost
                 scanned = not lines_by_page[page.page_number] and bool(page.images)
             except PdfminerException as exc:  # pdfminer parses each page lazily: damage shows up here
                 raise TruncatedPDF(

@@ -40,6 +40,9 @@ from extractors.model import PageProblem
 PDF_MAGIC = b"%PDF-"
 MAX_REFERENCE_CHAIN = 16  # "1 0 obj 2 0 R endobj" chains longer than this are damage, not design
 MAX_REPORTED = 3  # content problems named per page; the rest are counted
+# What pdfminer's parsers raise on damaged bytes: its own types, and asserts and the builtins its
+# parsing code trips (an octal escape over 255 is an AssertionError).
+PDFMINER_ERRORS = (PDFException, PSException, AssertionError, ValueError, TypeError, KeyError, IndexError)
 
 
 @dataclass(frozen=True)
@@ -176,7 +179,7 @@ def _structure(path: Path) -> _Structure:
                         obj = doc.getobj(objid)
                     except _ReferenceLoop:
                         raise
-                    except (PDFException, PSException, ValueError, TypeError, KeyError, IndexError):
+                    except PDFMINER_ERRORS:
                         continue  # a damaged object; if it matters, reading its page will say so
                     if isinstance(obj, dict) and _is_name(obj.get("Type"), "Page"):
                         typed += 1
@@ -185,7 +188,7 @@ def _structure(path: Path) -> _Structure:
         raise DamagedPDF(
             path, f"object {loop.chain[0]} is a loop of references ({loop}); no reader can resolve it"
         ) from None
-    except (PDFException, PSException, ValueError, TypeError, KeyError, IndexError, AttributeError):
+    except (*PDFMINER_ERRORS, AttributeError):
         pass  # pdfplumber.open meets the same damage and names it
     return found
 
@@ -241,6 +244,24 @@ def _page_tree_problems(
         )
         return [PageProblem(None, str(err), kind="page_objects")]
     return []
+
+
+def unmapped_glyphs(path: Path, page: pdfplumber.page.Page) -> list[PageProblem]:
+    """Characters pdfminer could not map to Unicode ("(cid:12)"): a font without a usable ToUnicode map.
+
+    Their text is lost (a city name reads as two control characters), so the page says so.
+    """
+    lost = [c for c in page.chars if c["text"].startswith("(cid:")]
+    if not lost:
+        return []
+    fonts = sorted({str(c.get("fontname", "?")) for c in lost})
+    err = DamagedPDF(
+        path,
+        f"{len(lost)} characters map to no Unicode text (font {', '.join(fonts[:3])} has no usable ToUnicode map); "
+        "their text is lost",
+        page=page.page_number,
+    )
+    return [PageProblem(page.page_number, str(err), kind="unreadable_text")]
 
 
 # --- content streams ---------------------------------------------------------------------------------
@@ -299,6 +320,9 @@ class ContentAudit:
             try:
                 _, token = parser.nextobject()
             except PSEOF:
+                break
+            except PDFMINER_ERRORS as exc:
+                self.found.append(f"the {what} cannot be parsed past a point ({describe(exc)})")
                 break
             if not isinstance(token, PSKeyword):
                 operands.append(token)

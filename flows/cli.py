@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
@@ -55,10 +57,9 @@ def run(
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 
     from flows import progress
-    from flows.runtime import run_guard  # one run per data dir; the temporary API server dies with the run
 
     bars = Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), console=console)
-    with run_guard(data), bars:
+    with _guarded(data), bars:
         progress.install(progress.RichReporter(bars))
         try:
             summary, ok = run_once(catalog_path, data)
@@ -66,6 +67,19 @@ def run(
             progress.install(None)
     _print_summary(summary)
     raise typer.Exit(0 if ok else 1)
+
+
+@contextmanager
+def _guarded(data: Path) -> Iterator[None]:
+    """One run per data dir, and a temporary API server that dies with the run (flows/runtime.py)."""
+    from flows.runtime import RunRefused, run_guard
+
+    try:
+        with run_guard(data):
+            yield
+    except RunRefused as exc:
+        console.print(f"[red]not started:[/red] {escape(str(exc))}")
+        raise typer.Exit(exc.exit_code) from None
 
 
 def _catalog_path(catalog: Path | None, data: Path) -> Path:

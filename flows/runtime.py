@@ -6,15 +6,18 @@
   so a crashed run never leaves the data dir locked.
 * ``api_server()``: with a configured server (PREFECT_API_URL) nothing is started. Otherwise Prefect's
   temporary API server (prefect.server.api.server.SubprocessASGIServer, a uvicorn subprocess) is
-  started here, before the flow, instead of lazily inside it, and a small watchdog process is tied
-  to it: when this process dies without stopping the server (kill -9, OOM killer), the watchdog
-  sees its parent gone and stops the server. Prefect's own clean-up is an atexit hook, which a
-  SIGKILL never runs; that is how temporary servers were orphaned.
-* ``run_guard(data_dir)``: both, as `soetl run` uses them.
+  started here, before the flow, and tied to this process by the kernel: the child asks for SIGTERM
+  when its parent dies (Linux PR_SET_PDEATHSIG). Prefect's own clean-up is an atexit hook, which a
+  SIGKILL never runs: that is how temporary servers were orphaned. The flow finds this server where
+  Prefect's client looks for its temporary one, so only one is ever started.
+* ``run_guard(data_dir)``: both, as `soetl run` uses them; RunRefused (RunLocked, ServerDidNotStart)
+  says why a run did not start.
 """
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import json
 import os
 import signal
@@ -22,21 +25,29 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-
-import click
+from typing import Any
 
 LOCK_NAME = ".soetl-run.lock"
-POLL = 0.25  # seconds between looks, for the lock and for the watchdog
+POLL = 0.25  # seconds between tries for the lock
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
-class RunLocked(click.ClickException):
-    """Another soetl run is using the data dir. Exit status 3: try again later."""
+class RunRefused(Exception):
+    """A run that must not start; the message says why and what to do."""
 
     exit_code = 3
+
+
+class RunLocked(RunRefused):
+    """Another soetl run is using the data dir."""
+
+
+class ServerDidNotStart(RunRefused):
+    """Prefect's temporary API server did not come up."""
 
 
 def _holder(fd: int) -> str:
@@ -58,7 +69,7 @@ def _wait_default() -> float:
     try:
         return max(0.0, float(value)) if value else 0.0
     except ValueError:
-        raise click.ClickException(f"SOETL_RUN_WAIT={value!r} is not a number of seconds") from None
+        raise RunRefused(f"SOETL_RUN_WAIT={value!r} is not a number of seconds; set it to one, or unset it") from None
 
 
 @contextmanager
@@ -104,23 +115,85 @@ def run_lock(data_dir: Path, wait: float | None = None) -> Iterator[Path]:
 @contextmanager
 def api_server() -> Iterator[str | None]:
     """The Prefect API this run talks to: the configured one, or a temporary one tied to this process."""
-    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_SERVER_EPHEMERAL_ENABLED,
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+    )
 
     if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
         yield PREFECT_API_URL.value() or None  # a configured server, or none (Prefect then says so)
         return
-    from prefect.server.api.server import SubprocessASGIServer
-
-    server = SubprocessASGIServer()  # the instance Prefect's client looks up, so the flow uses this one
-    server.start()
-    watchdog = _watch(server.server_process.pid) if server.server_process else None
+    previous = SubprocessASGIServer._instances.get(None)
+    server = _tied_server_class()(None)
+    # Prefect's client starts its temporary server as SubprocessASGIServer(): the instance kept under
+    # the None port. Put ours there, as prefect.testing's harness does, so the flow uses this one.
+    SubprocessASGIServer._instances[None] = server
     try:
+        try:
+            server.start()
+        except RuntimeError as exc:
+            timeout = PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()
+            raise ServerDidNotStart(
+                f"Prefect's temporary API server did not start within {timeout} s ({str(exc).splitlines()[0]}); "
+                "on a busy machine raise PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, or run "
+                "`prefect server start` and point PREFECT_API_URL at it"
+            ) from None
         yield server.api_url
     finally:
         server.stop()
-        if watchdog is not None:
-            watchdog.terminate()
-            watchdog.wait(timeout=10)
+        if SubprocessASGIServer._instances.get(None) is server:
+            del SubprocessASGIServer._instances[None]
+        if previous is not None:
+            SubprocessASGIServer._instances[None] = previous
+
+
+@functools.cache
+def _tied_server_class() -> type:
+    from prefect.server.api.server import SubprocessASGIServer
+
+    class TiedServer(SubprocessASGIServer):
+        """Prefect's temporary server, started with the same command, dying with this process."""
+
+        _instances: dict[Any, Any] = {}  # its own registry: __new__ must not hand back Prefect's instance
+
+        def _run_uvicorn_command(self) -> subprocess.Popen[Any]:
+            # Prefect 3.8's SubprocessASGIServer._run_uvicorn_command, plus preexec_fn.
+            import prefect
+            from prefect.settings import get_current_settings
+
+            server_env = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
+            return subprocess.Popen(
+                args=[
+                    sys.executable, "-m", "uvicorn", "--app-dir", str(prefect.__module_path__.parent),
+                    "--factory", "prefect.server.api.server:create_app", "--host", "127.0.0.1",
+                    "--port", str(self.port), "--log-level", "error", "--lifespan", "on",
+                ],
+                env={
+                    **os.environ,
+                    **server_env,
+                    **get_current_settings().to_environment_variables(exclude_unset=True),
+                },
+                preexec_fn=die_with_parent(),
+            )  # fmt: skip
+
+    return TiedServer
+
+
+def die_with_parent() -> Callable[[], None] | None:
+    """A preexec_fn that has the child get SIGTERM when this process dies (Linux); None elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)
+    parent = os.getpid()
+
+    def preexec() -> None:
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before the request took effect
+            os._exit(1)
+
+    return preexec
 
 
 @contextmanager
@@ -128,56 +201,3 @@ def run_guard(data_dir: Path) -> Iterator[None]:
     """`soetl run`'s hold on its data dir and its API server, for as long as the run lasts."""
     with run_lock(data_dir), api_server():
         yield
-
-
-def _watch(server_pid: int) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "flows.runtime", "watch", str(os.getpid()), str(server_pid)],
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,  # a Ctrl-C to the run's process group is for the run, not for the watchdog
-    )
-
-
-def watch(parent: int, server: int) -> int:
-    """Stop ``server`` once ``parent`` is gone; end when the server is gone. Runs as its own process."""
-    while _alive(server):
-        if os.getppid() != parent:  # reparented: the run died without stopping its server
-            _stop(server)
-            return 0
-        time.sleep(POLL)
-    return 0
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    status = Path(f"/proc/{pid}/status")
-    try:  # a zombie (exited, not yet reaped by the run) is not a server any more
-        return "\nState:\tZ" not in status.read_text()
-    except OSError:
-        return True
-
-
-def _stop(pid: int) -> None:
-    cmdline = Path(f"/proc/{pid}/cmdline")
-    if cmdline.exists() and b"uvicorn" not in cmdline.read_bytes():
-        return  # the pid now belongs to something else
-    try:
-        os.kill(pid, signal.SIGTERM)
-        for _ in range(int(10 / POLL)):
-            if not _alive(pid):
-                return
-            time.sleep(POLL)
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-
-
-if __name__ == "__main__":  # python -m flows.runtime watch PARENT_PID SERVER_PID
-    if len(sys.argv) == 4 and sys.argv[1] == "watch":
-        sys.exit(watch(int(sys.argv[2]), int(sys.argv[3])))
-    sys.exit("usage: python -m flows.runtime watch PARENT_PID SERVER_PID")

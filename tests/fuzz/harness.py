@@ -49,19 +49,20 @@ class Run:
 
 
 def run_child(
-    pdf: Path, timeout: float = TIMEOUT, memory_limit: int = MEMORY_LIMIT
+    pdf: Path, timeout: float = TIMEOUT, memory_limit: int = MEMORY_LIMIT, command: list[str] | None = None
 ) -> tuple[str, str, float, float, dict | None]:
     """(status, detail, seconds, peak MiB, summary) of ``python -m tests.fuzz.child pdf``.
 
     status: "ok" (summary parsed), "traceback", "hang" or "memory". Peak memory is the child's own
-    maximum resident set (wait4's ru_maxrss), imports included.
+    maximum resident set (wait4's ru_maxrss), imports included. ``command`` replaces the child (tests
+    of the harness itself).
     """
     with tempfile.TemporaryDirectory(prefix="soetl-fuzz-") as tmp:
         out, err = Path(tmp, "stdout"), Path(tmp, "stderr")
         with out.open("wb") as fo, err.open("wb") as fe:
             env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
             proc = subprocess.Popen(
-                [sys.executable, "-m", "tests.fuzz.child", str(pdf), str(Path(tmp, "images"))],
+                command or [sys.executable, "-m", "tests.fuzz.child", str(pdf), str(Path(tmp, "images"))],
                 stdout=fo, stderr=fe, cwd=ROOT, env=env, start_new_session=True,
             )  # fmt: skip
             start, killed, rusage, status = time.monotonic(), None, None, 0
@@ -115,7 +116,13 @@ def _rss(pid: int) -> int:
 
 
 def classify(label: str, pdf: Path, baseline: dict | None, timeout: float = TIMEOUT) -> Run:
-    status, detail, seconds, peak, summary = run_child(pdf, timeout)
+    return judge(label, baseline, *run_child(pdf, timeout))
+
+
+def judge(
+    label: str, baseline: dict | None, status: str, detail: str, seconds: float, peak: float, summary: dict | None
+) -> Run:
+    """The class of one run (see the module doc), against the undamaged file's ``baseline``."""
     if status != "ok":
         return Run(label, status, detail, seconds, peak)
     assert summary is not None
