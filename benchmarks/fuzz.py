@@ -121,9 +121,15 @@ def main() -> int:
         jobs += corpus_jobs(args.corpus)
         print(f"{mutants} mutants of {len(bases)} bases, {len(jobs) - mutants} corpus PDFs, {args.workers} workers")
 
+        done = []
+
         def report(run: Run) -> None:
+            done.append(run)
             if run.outcome in FAILING:
                 print(f"  {run.outcome.upper()}: {run.label}: {run.detail}", flush=True)
+            if len(done) % 25 == 0:
+                elapsed = time.monotonic() - started
+                print(f"  {len(done)}/{len(jobs)} runs, {elapsed:.0f} s", flush=True)
 
         result = sweep(jobs, workers=args.workers, timeout=args.timeout, on_run=report)
         if args.keep and result.failures:

@@ -17,7 +17,9 @@ Besides opening, ``open_pdf`` looks for damage that the PDF libraries recover fr
 from __future__ import annotations
 
 import hashlib
+import re
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,14 +29,14 @@ import playa
 import pypdfium2
 from pdfminer.pdfdocument import PDFDocument, PDFEncryptionError, PDFPasswordIncorrect
 from pdfminer.pdfexceptions import PDFException, PDFObjectNotFound
-from pdfminer.pdfinterp import PDFContentParser, PDFPageInterpreter
+from pdfminer.pdfinterp import PDFPageInterpreter
 from pdfminer.pdfparser import PDFParser, PDFSyntaxError
 from pdfminer.pdftypes import PDFObjRef, PDFStream
-from pdfminer.psexceptions import PSEOF, PSException
-from pdfminer.psparser import PSKeyword, PSLiteral, keyword_name, literal_name
+from pdfminer.psexceptions import PSException
+from pdfminer.psparser import PSLiteral, literal_name
 from pdfplumber.utils.exceptions import PdfminerException
 
-from extractors.errors import DamagedPDF, EncryptedPDF, NotAPDF, TruncatedPDF
+from extractors.errors import DamagedPDF, EncryptedPDF, ExtractionError, NotAPDF, TruncatedPDF
 from extractors.model import PageProblem
 
 PDF_MAGIC = b"%PDF-"
@@ -292,8 +294,19 @@ class ContentAudit:
     def page(self, page: pdfplumber.page.Page) -> list[PageProblem]:
         obj = page.page_obj
         self.streams(obj.contents, obj.resources or {}, "content stream")
+        rotate = _resolved(obj.attrs.get("Rotate", 0))
+        notes = []
+        if not isinstance(rotate, int) or isinstance(rotate, bool) or rotate % 90:
+            self.found.append(f"/Rotate {rotate!r} is not a multiple of 90")
+        elif rotate % 360:
+            # A landscape page is legal, but its text runs sideways to a reader of the page as stored.
+            err = ExtractionError(
+                self.path, f"the page is turned {rotate % 360}°; captions and tables on it may be missed",
+                page=self.page_number, hint="check this page's tables and figures by hand",
+            )  # fmt: skip
+            notes.append(PageProblem(self.page_number, str(err), kind="rotated_page"))
         if not self.found:
-            return []
+            return notes
         shown = "; ".join(self.found[:MAX_REPORTED])
         more = f" (and {len(self.found) - MAX_REPORTED} more)" if len(self.found) > MAX_REPORTED else ""
         err = DamagedPDF(
@@ -301,34 +314,26 @@ class ContentAudit:
             f"damaged content: {shown}{more}; text or drawings after the damage are lost",
             page=self.page_number,
         )
-        return [PageProblem(self.page_number, str(err), kind="damaged_content")]
+        return [*notes, PageProblem(self.page_number, str(err), kind="damaged_content")]
 
     def streams(self, streams: list[Any], resources: dict[str, Any], what: str) -> None:
         streams = [s for s in (_resolved(s) for s in streams) if isinstance(s, PDFStream)]
         for stream in streams:
             self.encoded(stream, what)
         try:
-            parser = PDFContentParser(streams)
-        except PSEOF:
+            data = b"\n".join(stream.get_data() for stream in streams)
+        except PDFMINER_ERRORS as exc:
+            self.found.append(f"the {what} cannot be decoded ({describe(exc)})")
             return
         fonts = _names(resources.get("Font"))
         xobjects = _resolved(resources.get("XObject"))
         xobjects = xobjects if isinstance(xobjects, dict) else {}
-        operands: list[object] = []
+        operands: list[bytes] = []
         compatibility = 0  # inside BX … EX unknown operators are allowed
-        while True:
-            try:
-                _, token = parser.nextobject()
-            except PSEOF:
-                break
-            except PDFMINER_ERRORS as exc:
-                self.found.append(f"the {what} cannot be parsed past a point ({describe(exc)})")
-                break
-            if not isinstance(token, PSKeyword):
-                operands.append(token)
-                continue
-            op = keyword_name(token)
-            if op == "BX":
+        for op, operands in _operations(data):
+            if op is None:
+                self.found.append(f"unbalanced {operands[0].decode('latin-1')!r} in the {what}")
+            elif op == "BX":
                 compatibility += 1
             elif op == "EX":
                 compatibility = max(0, compatibility - 1)
@@ -340,11 +345,10 @@ class ContentAudit:
             elif len(operands) > OPERATORS[op] and op not in VARIADIC:
                 # Left-overs: the operator that should have taken them is gone (a flipped "cm" …).
                 self.found.append(f"{len(operands) - OPERATORS[op]} stray operands before {op!r} in the {what}")
-            elif op == "Tf" and _name(operands[-2]) not in fonts:
-                self.found.append(f"font {_name(operands[-2])!r} is not defined for the {what}")
+            elif op == "Tf" and _pdf_name(operands[-2]) not in fonts:
+                self.found.append(f"font {_pdf_name(operands[-2])!r} is not defined for the {what}")
             elif op == "Do":
-                self.xobject(_name(operands[-1]), xobjects)
-            operands.clear()
+                self.xobject(_pdf_name(operands[-1]), xobjects)
 
     def xobject(self, name: str | None, xobjects: dict[str, Any]) -> None:
         target = _resolved(xobjects.get(name)) if name is not None else None
@@ -386,5 +390,90 @@ def _names(value: object) -> set[str]:
     return {str(k) for k in value} if isinstance(value, dict) else set()
 
 
-def _name(value: object) -> str | None:
-    return literal_name(value) if isinstance(value, PSLiteral) else None
+def _pdf_name(token: bytes) -> str | None:
+    """The name a /Name token spells (#xx escapes decoded), None for any other token."""
+    if not token.startswith(b"/"):
+        return None
+    return re.sub(rb"#([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), token[1:]).decode("latin-1")
+
+
+# A content-stream tokenizer in `re` (C speed): pdfminer's own tokenizer, run a second time, cost
+# more than the rest of opening. Operands are kept as their bytes; arrays and dicts as one operand.
+_REGULAR = rb"[^\s()<>\[\]{}/%\x00]"
+_TOKEN = re.compile(
+    rb"(?P<space>[\s\x00]+|%[^\r\n]*)"
+    rb"|(?P<number>[+-]?(?:\d+\.?\d*|\.\d+)(?!" + _REGULAR + rb"))"
+    rb"|(?P<name>/" + _REGULAR + rb"*)"
+    rb"|(?P<dict><<|>>)"
+    rb"|(?P<hex><[^<>]*>)"
+    rb"|(?P<open>\[)|(?P<close>\])"
+    rb"|(?P<string>\()"
+    rb"|(?P<word>" + _REGULAR + rb"+)"
+    rb"|(?P<stray>[\s\S])"
+)
+_PAREN = re.compile(rb"\\[\s\S]|[()]")
+_END_OF_INLINE_IMAGE = re.compile(rb"\sEI(?=\s|$)")
+_OPERAND_WORDS = {b"true", b"false", b"null"}
+
+
+def _operations(data: bytes) -> Iterator[tuple[str | None, list[bytes]]]:
+    """(operator, its operands) for each operator in a content stream; (None, [token]) for a stray
+    ")", ">", "]" or ">>", or a string that never ends."""
+    operands: list[bytes] = []
+    depth, pos, end = 0, 0, len(data)  # depth: inside arrays and dicts, tokens are not operands
+    while pos < end:
+        m = _TOKEN.match(data, pos)
+        assert m is not None  # "stray" matches any byte
+        kind, token, pos = m.lastgroup, m.group(), m.end()
+        if kind == "space":
+            continue
+        if kind == "string":
+            pos = _string_end(data, pos)
+            if pos < 0:
+                yield None, [b"("]
+                return
+            token = b"(...)"
+        if kind in ("open", "dict") and token != b">>":
+            depth += 1
+            continue
+        if kind == "close" or token == b">>":
+            if depth == 0:
+                yield None, [token]
+                continue
+            depth -= 1
+            if depth == 0:
+                operands.append(b"[...]" if kind == "close" else b"<<...>>")
+            continue
+        if kind == "stray":
+            yield None, [token]
+            continue
+        if depth:
+            continue
+        if kind != "word" or token in _OPERAND_WORDS:
+            operands.append(token)
+            continue
+        if token == b"BI":  # an inline image: its dict, ID, binary data, EI
+            at = data.find(b"ID", pos)
+            stop = _END_OF_INLINE_IMAGE.search(data, at + 2) if at >= 0 else None
+            if stop is None:
+                yield None, [b"BI"]
+                return
+            pos = stop.end()
+            yield "BI", operands
+            operands = []
+            continue
+        yield token.decode("latin-1"), operands
+        operands = []
+
+
+def _string_end(data: bytes, pos: int) -> int:
+    """Where the literal string opened before ``pos`` ends (balanced parentheses), or -1."""
+    depth = 1
+    for m in _PAREN.finditer(data, pos):
+        if m.group() == b"(":
+            depth += 1
+        elif m.group() == b")":
+            depth -= 1
+            if depth == 0:
+                return m.end()
+    return -1
