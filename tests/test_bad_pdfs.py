@@ -307,14 +307,10 @@ def test_a_page_pdfium_cannot_load_costs_the_figure_image_not_the_run(tmp_path):
     assert "page_tree" in _kinds(result) and not result.complete
 
 
-def _kids(doc, kids: list[int]) -> None:  # type: ignore[no-untyped-def]
-    doc.set_value(doc.root_pages(), "Kids", b"[ " + b" ".join(b"%d 0 R" % k for k in kids) + b" ]")
-
-
 def _kids_point_back(doc) -> None:  # type: ignore[no-untyped-def]
     kids = doc.kids(doc.root_pages())
     kids[4] = doc.root_pages()
-    _kids(doc, kids)
+    doc.set_kids(doc.root_pages(), kids)
 
 
 def _page_deleted(doc) -> None:  # type: ignore[no-untyped-def]
@@ -324,7 +320,7 @@ def _page_deleted(doc) -> None:  # type: ignore[no-untyped-def]
 def _page_listed_twice(doc) -> None:  # type: ignore[no-untyped-def]
     kids = doc.kids(doc.root_pages())
     kids[4] = kids[3]
-    _kids(doc, kids)
+    doc.set_kids(doc.root_pages(), kids)
 
 
 def _page_type_damaged(doc) -> None:  # type: ignore[no-untyped-def]

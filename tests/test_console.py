@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import html
-import os
 import shutil
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
 from tests.conftest import NOTICE_PDF, ROOT
+from tests.procs import alive, api_servers, isolated_env, notice_catalog, soetl_run
 
 runner = CliRunner()
 FONT = ROOT / "tests" / "fixtures" / "fonts" / "NotoSansCJKsc-subset.otf"
@@ -50,40 +48,20 @@ def test_extract_of_a_caption_with_markup_in_it(tmp_path):
     assert caption in result.output, result.output
 
 
-def _children(pid: int) -> list[int]:
-    out = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            out += [int(c) for c in (task / "children").read_text().split()]
-        except OSError:
-            continue
-    return out
-
-
 def test_a_run_in_a_data_dir_with_markup_in_its_name_ends_with_its_summary(tmp_path):
     """The end of `soetl run` prints the curated and report paths; the run's API server stops with it."""
     data = tmp_path / f"data {MARKUP}"
-    catalog = tmp_path / "catalog.toml"
-    catalog.write_text(f'[[source]]\nid = "notice"\nurl = "{NOTICE_PDF}"\n', encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
-    env |= {
-        "PREFECT_HOME": str(tmp_path / "prefect-home"),
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_SERVER_EPHEMERAL_ENABLED": "true",
-        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
-        "COLUMNS": "400",
-    }
-    command = [sys.executable, "-c", "from flows.cli import app; app()", "run", "--catalog", str(catalog),
-               "--data-dir", str(data)]  # fmt: skip
-    run = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    servers: set[int] = set()
-    while run.poll() is None:
-        servers |= {c for c in _children(run.pid) if b"uvicorn" in Path(f"/proc/{c}/cmdline").read_bytes()}
-        time.sleep(0.2)
-    stdout, stderr = run.communicate()
-    output = " ".join((stdout + stderr).split())
+    command, env = soetl_run(notice_catalog(tmp_path), data), isolated_env(tmp_path)
+    log = tmp_path / "output.txt"
+    with log.open("w") as out:
+        run = subprocess.Popen(command, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        servers: set[int] = set()
+        while run.poll() is None:
+            servers |= api_servers(run.pid)
+            time.sleep(0.2)
+    output = " ".join(log.read_text(errors="replace").split())
     assert "MarkupError" not in output and "Traceback" not in output, output[-3000:]
     assert run.returncode in (0, 1), output[-3000:]  # 1: validation findings; the summary is what matters
     assert f"audit report: {data}" in output and f"curated datasets: {data}" in output, output[-3000:]
     assert servers, "the run used a temporary API server"
-    assert not any(Path(f"/proc/{pid}").exists() for pid in servers), "the API server outlived its run"
+    assert not any(alive(pid) for pid in servers), "the API server outlived its run"

@@ -267,3 +267,40 @@ def test_non_retryable_failures_are_tried_once_by_the_flow(server, tmp_path, mon
     expected = {**dict.fromkeys(once, 1), "loop-a.pdf": 3}  # one attempt: a b a b a b, then the limit
     assert {p: server.hits[f"/{p}"] - before.get(f"/{p}", 0) for p in once} == expected
     assert server.hits["/always-500.pdf"] - flaky == DEFAULT_RETRIES + 1, "a 5xx is retried"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[[source]]\nid = "annual\\n"\nurl = "x.pdf"\n', "id must be 1 to 64 lower-case letters"),  # "$" let it by
+        ('[[source]]\nid = "' + "a" * 250 + '"\nurl = "x.pdf"\n', "id must be 1 to 64"),  # File name too long
+        ("source = [1, 2]\n", "source #1 is 1, not a table"),
+        ('[[source]]\nid = "a"\nurl = "http://[::1/x.pdf"\n', "cannot be parsed (Invalid IPv6 URL)"),
+        ('[[source]]\nid = "a"\nurl = "http://example.org:99999/x.pdf"\n', "cannot be parsed (Port out of range"),
+        ('[[source]]\nid = "a"\nurl = "http://exa mple.org/x.pdf"\n', "has an invalid host"),
+        ('[[source]]\nid = "a"\nurl = 5\n', "url is missing or not a string"),
+        ('[[source]]\nid = "a"\nurl = " x.pdf"\n', "spaces at its ends or control characters"),
+        ('[[source]]\nid = "a"\nurl = "data:application/pdf,x"\n', "scheme 'data' is not supported"),
+        ('[[source]]\nid = "a"\nurl = "x.pdf"\nyear = true\n', "year must be a four-digit year"),
+        ('[[source]]\nid = "a"\nurl = "x.pdf"\nkind = ["annual_report"]\n', "kind ['annual_report'] is unknown"),
+        ('[source]\nid = "a"\nurl = "x.pdf"\n', "[source] is a single table; write each source as [[source]]"),
+        ('[[source]]\nid = "a"\nurl = "x.pdf"\n"a\\nb" = 1\n', "unknown key(s) 'a\\nb'"),
+    ],
+    ids=["id-newline", "id-250", "not-a-table", "bad-ipv6", "bad-port", "bad-host", "url-int", "url-space",
+         "data-url", "year-bool", "kind-list", "single-table", "key-newline"],  # fmt: skip
+)
+def test_structural_catalog_errors_are_one_line_naming_the_entry(tmp_path, text, message):
+    path = tmp_path / "catalog.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(CatalogError) as err:
+        load_catalog(path)
+    said = str(err.value)
+    assert message in said and str(path) in said and "\n" not in said, said
+    assert "source #1" in said or "[source]" in said
+
+
+def test_a_catalog_that_is_not_utf8_is_named(tmp_path):
+    path = tmp_path / "catalog.toml"
+    path.write_bytes('[[source]]\nid = "a"\nurl = "年.pdf"\n'.encode("gbk"))
+    with pytest.raises(CatalogError, match="not UTF-8 text"):
+        load_catalog(path)

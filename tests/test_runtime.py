@@ -19,7 +19,8 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from flows.runtime import LOCK_NAME, RunLocked, run_lock
-from tests.conftest import NOTICE_PDF, ROOT
+from tests.conftest import ROOT
+from tests.procs import alive, api_servers, isolated_env, notice_catalog, soetl_run
 
 runner = CliRunner()
 HOLD = "import sys, time; from pathlib import Path; from flows.runtime import run_lock\n" \
@@ -32,16 +33,10 @@ def _holder(data: Path) -> subprocess.Popen:
     return proc
 
 
-def _catalog(tmp_path: Path) -> Path:
-    catalog = tmp_path / "catalog.toml"
-    catalog.write_text(f'[[source]]\nid = "notice"\nurl = "{NOTICE_PDF}"\n', encoding="utf-8")
-    return catalog
-
-
 def test_a_second_run_on_the_same_data_dir_is_refused_naming_the_first(tmp_path):
     holder = _holder(tmp_path)
     try:
-        result = runner.invoke(app, ["run", "--catalog", str(_catalog(tmp_path)), "--data-dir", str(tmp_path)])
+        result = runner.invoke(app, ["run", "--catalog", str(notice_catalog(tmp_path)), "--data-dir", str(tmp_path)])
     finally:
         holder.kill()
         holder.wait()
@@ -74,58 +69,26 @@ def test_a_killed_run_leaves_the_data_dir_free(tmp_path):
         pass
 
 
-def _children(pid: int) -> list[int]:
-    out = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            out += [int(c) for c in (task / "children").read_text().split()]
-        except OSError:
-            continue
-    return out
-
-
-def _cmdline(pid: int) -> bytes:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return b""
-
-
-def _alive(pid: int) -> bool:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return False
-    return "\nState:\tZ" not in status
-
-
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc to find the server process")
 def test_kill_9_of_a_run_takes_its_api_server_down(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
-    env |= {
-        "PREFECT_HOME": str(tmp_path / "prefect-home"),
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_SERVER_EPHEMERAL_ENABLED": "true",
-        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",  # a busy CI machine
-    }
-    command = [sys.executable, "-c", "from flows.cli import app; app()", "run", "--catalog",
-               str(_catalog(tmp_path)), "--data-dir", str(tmp_path / "data")]  # fmt: skip
+    command = soetl_run(notice_catalog(tmp_path), tmp_path / "data")
+    env = isolated_env(tmp_path)
     run = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     server = None
     try:
         give_up = time.monotonic() + 150
         while server is None and time.monotonic() < give_up and run.poll() is None:
-            server = next((c for c in _children(run.pid) if b"uvicorn" in _cmdline(c)), None)
+            server = next(iter(api_servers(run.pid)), None)
             time.sleep(0.2)
         assert server is not None, "Prefect's temporary API server never started under `soetl run`"
         run.send_signal(signal.SIGKILL)
         run.wait()
         give_up = time.monotonic() + 30
-        while _alive(server) and time.monotonic() < give_up:
+        while alive(server) and time.monotonic() < give_up:
             time.sleep(0.2)
-        assert not _alive(server), f"the API server (pid {server}) outlived its run"
+        assert not alive(server), f"the API server (pid {server}) outlived its run"
     finally:
         if run.poll() is None:
             run.kill()
-        if server is not None and _alive(server):
+        if server is not None and alive(server):
             os.kill(server, signal.SIGKILL)  # never leave an orphan behind, even when the test fails

@@ -263,7 +263,7 @@ def kids_point_back_at_pages(base: Base, rnd: random.Random) -> bytes:
     root = doc.root_pages()
     kids = doc.kids(root)
     kids[rnd.randrange(len(kids))] = root
-    doc.set_value(root, "Kids", b"[ " + b" ".join(b"%d 0 R" % k for k in kids) + b" ]")
+    doc.set_kids(root, kids)
     return doc.to_bytes()
 
 
@@ -278,10 +278,10 @@ def kids_nested_loop(base: Base, rnd: random.Random) -> bytes:
     inner = doc.add(b"<<\n/Type /Pages\n/Parent %d 0 R\n/Kids [ ]\n/Count %d\n>>" % (root, len(inner_kids)))
     loop_at = rnd.randrange(len(inner_kids) + 1)
     refs = [*inner_kids[:loop_at], root, *inner_kids[loop_at + 1 :]]
-    doc.set_value(inner, "Kids", b"[ " + b" ".join(b"%d 0 R" % k for k in refs) + b" ]")
+    doc.set_kids(inner, refs)
     for kid in inner_kids:
         doc.set_value(kid, "Parent", b"%d 0 R" % inner)
-    doc.set_value(root, "Kids", b"[ " + b" ".join(b"%d 0 R" % k for k in [*kids[:cut], inner]) + b" ]")
+    doc.set_kids(root, [*kids[:cut], inner])
     return doc.to_bytes()
 
 
@@ -294,7 +294,7 @@ def kids_duplicate_page(base: Base, rnd: random.Random) -> bytes:
     if len(kids) > 1:
         a, b = rnd.sample(range(len(kids)), 2)
         kids[a] = kids[b]
-    doc.set_value(root, "Kids", b"[ " + b" ".join(b"%d 0 R" % k for k in kids) + b" ]")
+    doc.set_kids(root, kids)
     return doc.to_bytes()
 
 
@@ -304,7 +304,7 @@ def kids_dangling(base: Base, rnd: random.Random) -> bytes:
     root = doc.root_pages()
     kids = doc.kids(root)
     kids[rnd.randrange(len(kids))] = max(doc.objects) + 100
-    doc.set_value(root, "Kids", b"[ " + b" ".join(b"%d 0 R" % k for k in kids) + b" ]")
+    doc.set_kids(root, kids)
     return doc.to_bytes()
 
 

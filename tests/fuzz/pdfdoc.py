@@ -146,6 +146,9 @@ class Doc:
             head = head[:at] + b"\n/" + key.encode() + b" " + value + head[at:]
         self.objects[n] = head + rest
 
+    def set_kids(self, pages: int, kids: list[int]) -> None:
+        self.set_value(pages, "Kids", b"[ " + b" ".join(b"%d 0 R" % k for k in kids) + b" ]")
+
     def drop_key(self, n: int, key: str) -> None:
         head, rest = self._split(self.objects[n])
         self.objects[n] = re.sub(rb"(?m)^/" + key.encode() + rb" .*\n", b"", head, count=1) + rest
