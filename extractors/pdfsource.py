@@ -293,9 +293,16 @@ class ContentAudit:
 
     def page(self, page: pdfplumber.page.Page) -> list[PageProblem]:
         obj = page.page_obj
-        self.streams(obj.contents, obj.resources or {}, "content stream")
-        rotate = _resolved(obj.attrs.get("Rotate", 0))
+        try:
+            self.streams(obj.contents, obj.resources or {}, "content stream")
+            rotate = _resolved(obj.attrs.get("Rotate", 0))
+        except PDFMINER_ERRORS as exc:  # resolving a font, an XObject or /Rotate hit a damaged object
+            self.found.append(f"an object the page uses cannot be read ({describe(exc)})")
+            rotate = 0
         notes = []
+        for name, (x0, top, x1, bottom) in (("MediaBox", page.mediabox), ("CropBox", page.cropbox)):
+            if not (x1 - x0 > 0 and bottom - top > 0):  # viewers show nothing; pdfium renders nothing
+                self.found.append(f"the page's {name} {[round(v, 1) for v in (x0, top, x1, bottom)]} has no area")
         if not isinstance(rotate, int) or isinstance(rotate, bool) or rotate % 90:
             self.found.append(f"/Rotate {rotate!r} is not a multiple of 90")
         elif rotate % 360:
@@ -311,7 +318,7 @@ class ContentAudit:
         more = f" (and {len(self.found) - MAX_REPORTED} more)" if len(self.found) > MAX_REPORTED else ""
         err = DamagedPDF(
             self.path,
-            f"damaged content: {shown}{more}; text or drawings after the damage are lost",
+            f"damaged content: {shown}{more}; text or drawings on the page may be lost or misplaced",
             page=self.page_number,
         )
         return [*notes, PageProblem(self.page_number, str(err), kind="damaged_content")]
