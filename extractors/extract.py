@@ -116,6 +116,15 @@ def _missing_tables(path: Path, spec: ReportSpec, result: ExtractionResult) -> l
                     hint="a page may be repeated, or the title pattern too loose; the dataset would hold both",
                 )  # fmt: skip
                 problems.append(PageProblem(None, str(err), kind="duplicate_table"))
+    for table in result.tables:  # matched, but what the spec expects of it is not there
+        lacking = [p for p in table.attributes.get("problems", []) if p.startswith("no column for")]
+        if table.dataset and (lacking or not table.rows):
+            err = NoTablesFound(
+                path, f"{table.table_id} ({table.dataset}) is incomplete: {'; '.join(lacking) or 'no rows'}",
+                page=table.provenance.pages[0] if table.provenance.pages else None,
+                hint="its region or header did not read as the spec expects: a damaged page or a changed layout",
+            )  # fmt: skip
+            problems.append(PageProblem(err.page, str(err), kind="incomplete_table"))
     problems += _numbering_gaps(path, "table", [t.table_id for t in result.tables])
     for problem in problems:
         log.warning("%s", problem.problem)

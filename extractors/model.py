@@ -83,15 +83,17 @@ class FigureRecord:
 
 
 # Problems that mean the result lacks something the PDF holds: its datasets must not publish as complete.
-INCOMPLETE = frozenset({"page_tree", "damaged_content", "unreadable_text", "missing_table", "duplicate_table"})
+INCOMPLETE = frozenset(
+    {"page_tree", "damaged_content", "unreadable_text", "missing_table", "duplicate_table", "incomplete_table"}
+)
 
 
 @dataclass
 class PageProblem:
     page: int | None  # None: the whole document (a table the spec expects was not found)
     problem: str  # e.g. NoTextLayer's message
-    # no_text_layer | page_tree | page_objects | damaged_content | unreadable_text | missing_table |
-    # duplicate_table | "" (other)
+    # no_text_layer | rotated_page | page_tree | page_objects | damaged_content | unreadable_text |
+    # missing_table | duplicate_table | incomplete_table | "" (other)
     kind: str = ""
 
 

@@ -418,3 +418,15 @@ def test_a_spec_table_matched_twice_alike_is_reported(tmp_path):
     dupes = [p.problem for p in result.problems if p.kind == "duplicate_table"]
     assert len(dupes) == 1 and "2 tables (附2-3, 附2-4) match the spec's city_scores title" in dupes[0], dupes
     assert not result.complete
+
+
+def test_a_table_camelot_reads_as_nothing_is_reported(tmp_path):
+    # A /FontBBox of two numbers: pdfminer reads the text, playa (camelot) drops the font, so the tables
+    # come back with their captions and no rows: the datasets would be empty without a word.
+    doc = _doc()
+    for descriptor in doc.of_type("FontDescriptor"):
+        doc.set_value(descriptor, "FontBBox", b"[ 0 0 ]")
+    result = extract_pdf(_save(tmp_path, doc))
+    incomplete = [p for p in result.problems if p.kind == "incomplete_table"]
+    assert [p.page for p in incomplete] == [9, 10, 11, 12, 12, 13], result.problems
+    assert all("is incomplete" in p.problem for p in incomplete) and not result.complete
