@@ -8,8 +8,10 @@ Bases are samples/*.pdf plus every *.pdf in each ``--bases`` directory (the layo
 merged). Mutant i uses mutation i mod M on base (i div M) mod B with seed i, so a label such as
 ``city_evaluation_2021 kids_point_back_at_pages #37`` names the same bytes on every machine
 (rebuild it with ``tests.fuzz.mutations.mutate``). Every PDF under each ``--corpus`` directory runs as
-it is. Each run is a fresh interpreter (tests/fuzz/child.py) with a timeout and a memory ceiling;
-classes are defined in tests/fuzz/harness.py. Exit status 1 when any run is a traceback, a hang, a
+it is, and again with ``--corpus-kind`` forced (default annual_report), so that a PDF that is no MOFCOM
+report still goes through table extraction, the generic layer and figures. Each run is a fresh
+interpreter (tests/fuzz/child.py) with a timeout and a memory ceiling; classes are defined in
+tests/fuzz/harness.py. Exit status 1 when any run is a traceback, a hang, a
 memory blow-up or a silent loss.
 """
 
@@ -90,8 +92,9 @@ def replay_jobs(labels: list[str], bases: list[Path], workdir: Path, timeout: fl
     return jobs
 
 
-def corpus_jobs(directories: list[Path]) -> list[Job]:
-    return [Job(str(p), p) for d in directories for p in sorted(d.rglob("*.pdf")) + sorted(d.rglob("*.PDF"))]
+def corpus_jobs(directories: list[Path], kinds: list[str | None]) -> list[Job]:
+    pdfs = [p for d in directories for p in sorted(d.rglob("*.pdf")) + sorted(d.rglob("*.PDF"))]
+    return [Job(f"{p}" + (f" (as {kind})" if kind else ""), p, kind=kind) for kind in kinds for p in pdfs]
 
 
 def main() -> int:
@@ -100,6 +103,10 @@ def main() -> int:
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--bases", type=Path, nargs="*", default=[], help="more directories of PDFs to mutate")
     parser.add_argument("--corpus", type=Path, nargs="*", default=[], help="directories of PDFs to run as they are")
+    parser.add_argument(
+        "--corpus-kind", default="annual_report",
+        help="also run each corpus PDF with this kind forced, through tables and figures ('none': don't)",
+    )  # fmt: skip
     parser.add_argument("--only", nargs="*", default=[], choices=sorted(MUTATIONS), metavar="MUTATION")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=TIMEOUT)
@@ -118,7 +125,7 @@ def main() -> int:
         else:
             jobs = mutant_jobs(bases, args.mutants, args.only, workdir, args.timeout, args.first_seed)
         mutants = len(jobs)
-        jobs += corpus_jobs(args.corpus)
+        jobs += corpus_jobs(args.corpus, [None] + ([] if args.corpus_kind == "none" else [args.corpus_kind]))
         print(f"{mutants} mutants of {len(bases)} bases, {len(jobs) - mutants} corpus PDFs, {args.workers} workers")
 
         done = []

@@ -1,6 +1,9 @@
 """One fuzz run, in its own interpreter: extract a PDF as the flow does and print a JSON summary.
 
-    python -m tests.fuzz.child FILE.pdf IMAGE_DIR
+    python -m tests.fuzz.child FILE.pdf IMAGE_DIR [KIND]
+
+KIND forces the report kind (a corpus PDF is no MOFCOM report: forced, it still goes through tables,
+the generic layer and figures instead of stopping at UnknownReportKind).
 
 Prints ``{"outcome": "result", ...}`` or ``{"outcome": "named", ...}`` for an ExtractionError. Any
 other exception is left to end the process with a traceback: that is what the harness looks for.
@@ -59,13 +62,14 @@ def summarize(result) -> dict:  # type: ignore[no-untyped-def]
 
 def main(argv: list[str]) -> int:
     pdf, image_dir = Path(argv[0]), Path(argv[1])
+    kind = argv[2] if len(argv) > 2 else None
     logging.basicConfig(level=logging.ERROR)
     warnings.simplefilter("ignore")
     from extractors.errors import ExtractionError
     from extractors.extract import extract_pdf
 
     try:
-        result = extract_pdf(pdf, image_dir=image_dir)
+        result = extract_pdf(pdf, kind=kind, image_dir=image_dir)
     except ExtractionError as exc:
         print(json.dumps({"outcome": "named", "error": type(exc).__name__, "page": exc.page, "message": str(exc)}))
         return 0

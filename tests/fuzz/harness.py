@@ -49,7 +49,11 @@ class Run:
 
 
 def run_child(
-    pdf: Path, timeout: float = TIMEOUT, memory_limit: int = MEMORY_LIMIT, command: list[str] | None = None
+    pdf: Path,
+    timeout: float = TIMEOUT,
+    memory_limit: int = MEMORY_LIMIT,
+    command: list[str] | None = None,
+    kind: str | None = None,
 ) -> tuple[str, str, float, float, dict | None]:
     """(status, detail, seconds, peak MiB, summary) of ``python -m tests.fuzz.child pdf``.
 
@@ -61,8 +65,10 @@ def run_child(
         out, err = Path(tmp, "stdout"), Path(tmp, "stderr")
         with out.open("wb") as fo, err.open("wb") as fe:
             env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+            child = [sys.executable, "-m", "tests.fuzz.child", str(pdf), str(Path(tmp, "images"))]
+            child += [kind] if kind else []
             proc = subprocess.Popen(
-                command or [sys.executable, "-m", "tests.fuzz.child", str(pdf), str(Path(tmp, "images"))],
+                command or child,
                 stdout=fo, stderr=fe, cwd=ROOT, env=env, start_new_session=True,
             )  # fmt: skip
             start, killed, rusage, status = time.monotonic(), None, None, 0
@@ -115,8 +121,8 @@ def _rss(pid: int) -> int:
     return 0
 
 
-def classify(label: str, pdf: Path, baseline: dict | None, timeout: float = TIMEOUT) -> Run:
-    return judge(label, baseline, *run_child(pdf, timeout))
+def classify(label: str, pdf: Path, baseline: dict | None, timeout: float = TIMEOUT, kind: str | None = None) -> Run:
+    return judge(label, baseline, *run_child(pdf, timeout, kind=kind))
 
 
 def judge(
@@ -195,6 +201,7 @@ class Job:
     label: str
     pdf: Path
     baseline: dict | None = None
+    kind: str | None = None  # forced report kind
 
 
 @dataclass
@@ -230,7 +237,7 @@ def sweep(jobs: Iterable[Job], workers: int = 2, timeout: float = TIMEOUT, on_ru
     result = Sweep()
 
     def one(job: Job) -> Run:
-        run = classify(job.label, job.pdf, job.baseline, timeout)
+        run = classify(job.label, job.pdf, job.baseline, timeout, job.kind)
         if on_run:
             on_run(run)
         return run
