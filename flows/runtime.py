@@ -142,11 +142,24 @@ def api_server() -> Iterator[str | None]:
             ) from None
         yield server.api_url
     finally:
+        _drain_prefect_workers()
         server.stop()
         if SubprocessASGIServer._instances.get(None) is server:
             del SubprocessASGIServer._instances[None]
         if previous is not None:
             SubprocessASGIServer._instances[None] = previous
+
+
+def _drain_prefect_workers() -> None:
+    """Send the run's last log lines and events while the server is still up (after: "Error logging to API")."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    for worker in (APILogWorker, EventsWorker):
+        try:
+            worker.drain_all(timeout=10, at_exit=False)
+        except RuntimeError:  # never started in this process
+            pass
 
 
 @functools.cache
