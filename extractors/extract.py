@@ -21,7 +21,7 @@ from extractors.tables import extract_tables
 log = logging.getLogger(__name__)
 
 # Bump when a change alters what extraction yields: cached extractions are keyed on it.
-EXTRACTOR_VERSION = "0.1.0"
+EXTRACTOR_VERSION = "0.2.0"  # 0.2.0: problems carry a kind, results say whether they are complete
 
 
 class UnknownReportKind(ExtractionError):
