@@ -27,6 +27,17 @@ class TruncatedPDF(ExtractionError):
     hint = "the download was cut short or the file is damaged; fetch it again"
 
 
+class DamagedPDF(ExtractionError):
+    hint = "the file is damaged inside; fetch it again, or ask the publisher for an undamaged copy"
+
+
+class UnreadablePage(ExtractionError):
+    hint = (
+        "a PDF library failed on this page (damaged or unusual content); check the page in a viewer, "
+        "and report the file to soetl if it looks fine"
+    )
+
+
 class EncryptedPDF(ExtractionError):
     hint = "the PDF is password-protected; supply the password or an unprotected copy"
 

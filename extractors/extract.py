@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,15 +16,14 @@ from extractors.content import PageContent, page_content
 from extractors.errors import ExtractionError, NoTablesFound, NoTextLayer, TruncatedPDF
 from extractors.layout import BBox, TextLine, page_lines
 from extractors.model import ExtractionResult, PageProblem
-from extractors.normalize import normalize
-from extractors.pdfsource import describe, open_pdf, unwrap
+from extractors.pdfsource import describe, open_pdf, unmapped_glyphs, unwrap
 from extractors.spec import ReportSpec, detect_kind, load_specs
 from extractors.tables import extract_tables, tables_in_regions
 
 log = logging.getLogger(__name__)
 
 # Bump when a change alters what extraction yields: cached extractions are keyed on it.
-EXTRACTOR_VERSION = "0.2.0"  # 0.2.0: statements
+EXTRACTOR_VERSION = "0.3.0"  # 0.2.0: statements, problem kinds; 0.3.0: the structure layer
 
 
 class ContentCache:
@@ -69,10 +69,11 @@ def extract_pdf(
     source, pdf = open_pdf(path)
     try:
         lines_by_page: dict[int, list[TextLine]] = {}
-        problems: list[PageProblem] = []
+        problems: list[PageProblem] = list(source.problems)  # page tree and content damage (pdfsource)
         for page in pdf.pages:
             try:
                 lines_by_page[page.page_number] = page_lines(page)
+                problems += unmapped_glyphs(path, page)  # text no font maps to Unicode: lost
                 scanned = not lines_by_page[page.page_number] and bool(page.images)
             except PdfminerException as exc:  # pdfminer parses each page lazily: damage shows up here
                 raise TruncatedPDF(
@@ -82,9 +83,9 @@ def extract_pdf(
                 on_page(page.page_number, len(pdf.pages))
             if scanned:
                 err = NoTextLayer(path, "no text layer, only an image", page=page.page_number)
-                problems.append(PageProblem(page.page_number, str(err)))
+                problems.append(PageProblem(page.page_number, str(err), kind="no_text_layer"))
                 log.warning("%s", err)
-        if pdf.pages and len(problems) == len(pdf.pages):
+        if pdf.pages and sum(p.kind == "no_text_layer" for p in problems) == len(pdf.pages):
             raise NoTextLayer(path, f"none of its {len(pdf.pages)} pages has a text layer, only images")
         spec, year, notice = _choose_spec(path, pdf, lines_by_page, specs, kind)
         if notice:
@@ -113,6 +114,7 @@ def extract_pdf(
             from extractors.figures import extract_figures
 
             result.figures = extract_figures(pdf, lines_by_page, image_dir, spec.figure_caption)
+            result.problems.extend(_numbering_gaps(path, "figure", [f.figure_id for f in result.figures]))
         return result
     finally:
         pdf.close()
@@ -131,21 +133,67 @@ def _statements(path, pdf, lines_by_page, kind, year, problems):  # type: ignore
 
 
 def _missing_tables(path: Path, spec: ReportSpec, result: ExtractionResult) -> list[PageProblem]:
-    """Spec entries no extracted table matched: silent damage or a changed report, worth a look."""
-    found = {normalize(t.caption) for t in result.tables if t.dataset}
+    """Spec entries no table matched or two tables matched alike, and gaps in the tables' numbering.
+
+    Counted per entry, as extraction assigns them (the first entry whose title matches): a missing
+    table is noticed even when another table also satisfies its title pattern.
+    """
+    matched: dict[int, list[tuple[str, tuple]]] = {}
+    for table in result.tables:
+        if table.dataset and (hit := spec.match_table(table.caption)):
+            matched.setdefault(id(hit[0]), []).append((table.table_id, tuple(sorted(hit[1].items()))))
     problems = []
     for table_spec in spec.tables:
-        if not any(table_spec.title.search(caption) for caption in found):
-            wanted = f"{table_spec.dataset} title /{table_spec.title.pattern}/"
+        wanted = f"{table_spec.dataset} title /{table_spec.title.pattern}/"
+        hits = matched.get(id(table_spec), [])
+        if not hits:
             err = NoTablesFound(path, f"no table matches the spec's {wanted}")
-            problems.append(PageProblem(None, str(err)))
-            log.warning("%s", err)
+            problems.append(PageProblem(None, str(err), kind="missing_table"))
+        for groups in {g for _, g in hits}:
+            same = [table_id for table_id, g in hits if g == groups]
+            if len(same) > 1:
+                err = NoTablesFound(
+                    path, f"{len(same)} tables ({', '.join(same)}) match the spec's {wanted} alike",
+                    hint="a page may be repeated, or the title pattern too loose; the dataset would hold both",
+                )  # fmt: skip
+                problems.append(PageProblem(None, str(err), kind="duplicate_table"))
+    for table in result.tables:  # matched, but what the spec expects of it is not there
+        lacking = [p for p in table.attributes.get("problems", []) if p.startswith("no column for")]
+        if table.dataset and (lacking or not table.rows):
+            err = NoTablesFound(
+                path, f"{table.table_id} ({table.dataset}) is incomplete: {'; '.join(lacking) or 'no rows'}",
+                page=table.provenance.pages[0] if table.provenance.pages else None,
+                hint="its region or header did not read as the spec expects: a damaged page or a changed layout",
+            )  # fmt: skip
+            problems.append(PageProblem(err.page, str(err), kind="incomplete_table"))
+    problems += _numbering_gaps(path, "table", [t.table_id for t in result.tables])
+    for problem in problems:
+        log.warning("%s", problem.problem)
+    return problems
+
+
+def _numbering_gaps(path: Path, what: str, ids: list[str]) -> list[PageProblem]:
+    """Numbers missing from a chapter's run (表8-2, 表8-4: where is 表8-3?): a caption was lost."""
+    runs: dict[tuple[str, str], set[int]] = {}
+    for item in ids:
+        if m := re.fullmatch(r"(\D*)(\d+)-(\d+)", item):
+            runs.setdefault((m.group(1), m.group(2)), set()).add(int(m.group(3)))
+    problems = []
+    for (prefix, chapter), numbers in sorted(runs.items()):
+        missing = [f"{prefix}{chapter}-{n}" for n in range(1, max(numbers)) if n not in numbers]
+        if missing:
+            err = NoTablesFound(
+                path, f"no {what} {', '.join(missing)} although {prefix}{chapter}-{max(numbers)} is there",
+                hint="its caption was not found: the page may be damaged or missing",
+            )  # fmt: skip
+            problems.append(PageProblem(None, str(err), kind="missing_table"))
     return problems
 
 
 def _choose_spec(path, pdf, lines_by_page, specs, kind):  # type: ignore[no-untyped-def]
     head = " ".join(ln.text for p in sorted(lines_by_page)[:3] for ln in lines_by_page[p])
-    head = (pdf.metadata.get("Title") or "") + " " + head
+    title = pdf.metadata.get("Title")  # any PDF object: /Title true and /Title 5 are seen in the wild
+    head = (title if isinstance(title, str) else "") + " " + head
     found = detect_kind(head, specs)
     if kind is not None:
         if kind not in specs:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pdfplumber
 from pdfplumber.page import Page
+from pdfplumber.utils.exceptions import MalformedPDFException
+from pypdfium2 import PdfiumError
 
 from extractors.chart_drawing import area, clamp, contains, fill_color, is_white, obj_box, overlap_area
 from extractors.chart_geometry import ChartReading
@@ -73,7 +75,8 @@ def _figure_record(
     try:
         page.crop(clamp(bbox, page)).to_image(resolution=dpi).save(path)
         image_path = str(path)
-    except (OSError, ValueError) as exc:
+    # pdfplumber and pdfium render: a damaged page fails to load there, a box of no area divides by zero
+    except (OSError, ValueError, ArithmeticError, PdfiumError, MalformedPDFException) as exc:
         problems.append(f"could not render the figure region: {exc}")
     kind = classify_region(page, bbox)
     record = FigureRecord(figure_id, title, page.page_number, bbox, source, image_path, kind, [], problems)

@@ -95,10 +95,19 @@ class FigureRecord:
         return bool(self.points)
 
 
+# Problems that mean the result lacks something the PDF holds: its datasets must not publish as complete.
+INCOMPLETE = frozenset(
+    {"page_tree", "damaged_content", "unreadable_text", "missing_table", "duplicate_table", "incomplete_table"}
+)
+
+
 @dataclass
 class PageProblem:
     page: int | None  # None: the whole document (a table the spec expects was not found)
     problem: str  # e.g. NoTextLayer's message
+    # no_text_layer | rotated_page | page_tree | page_objects | damaged_content | unreadable_text |
+    # missing_table | duplicate_table | incomplete_table | "" (other)
+    kind: str = ""
 
 
 @dataclass
@@ -113,3 +122,12 @@ class ExtractionResult:
     problems: list[PageProblem] = field(default_factory=list)
     extractor_version: str = ""
     statements: list[Any] = field(default_factory=list)  # extractors.statements.Statement: figures the text states
+
+    @property
+    def complete(self) -> bool:
+        """False when a problem says something of the PDF is missing from this result (see INCOMPLETE)."""
+        return not self.incomplete
+
+    @property
+    def incomplete(self) -> list[PageProblem]:
+        return [p for p in self.problems if p.kind in INCOMPLETE]

@@ -8,8 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
+import httpx
+
 KINDS = ("city_evaluation", "annual_report")
-_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+MAX_ID_LENGTH = 64  # ids name directories and files (raw/<id>/, curated/…/<id>.parquet): keep them short
+_ID_RE = re.compile(rf"[a-z0-9][a-z0-9_.-]{{0,{MAX_ID_LENGTH - 1}}}")  # used with fullmatch: no "$" newline gap
+_KEYS = ("id", "url", "sha256", "kind", "year")
 
 
 class CatalogError(ValueError):
@@ -37,12 +41,24 @@ def load_catalog(path: Path) -> list[SourceEntry]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise CatalogError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise CatalogError(f"{path}: not UTF-8 text (byte {exc.start}); save the catalog as UTF-8") from None
+    except OSError as exc:
+        raise CatalogError(f"{path}: cannot read the catalog: {exc.strerror or exc}") from None
     entries = data.get("source", [])
+    if isinstance(entries, dict):
+        raise CatalogError(f"{path}: [source] is a single table; write each source as [[source]] (double brackets)")
     if not isinstance(entries, list) or not entries:
         raise CatalogError(f"{path}: no [[source]] entries; add one with id and url")
     sources: list[SourceEntry] = []
     for n, entry in enumerate(entries, start=1):
-        where = f"{path}: source #{n}" + (f" ({entry['id']})" if isinstance(entry.get("id"), str) else "")
+        if not isinstance(entry, dict):
+            raise CatalogError(
+                f"{path}: source #{n} is {_show(entry)}, not a table; write each source as [[source]] with id and url"
+            )
+        source_id = entry.get("id")
+        named = isinstance(source_id, str) and _ID_RE.fullmatch(source_id)
+        where = f"{path}: source #{n}" + (f" ({source_id})" if named else "")
         sources.append(_entry(entry, where, path.parent))
     ids = [s.id for s in sources]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
@@ -51,33 +67,59 @@ def load_catalog(path: Path) -> list[SourceEntry]:
     return sources
 
 
+def _show(value: object, limit: int = 40) -> str:
+    """A value as it can appear in a one-line message: repr (newlines escaped), shortened."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _entry(entry: dict, where: str, base: Path) -> SourceEntry:
-    unknown = set(entry) - {"id", "url", "sha256", "kind", "year"}
+    unknown = set(entry) - set(_KEYS)
     if unknown:
+        shown = ", ".join(_show(k) if not k.isidentifier() else k for k in sorted(unknown))
+        raise CatalogError(f"{where}: unknown key(s) {shown}; allowed: {', '.join(_KEYS)}")
+    source_id = entry.get("id")
+    if not isinstance(source_id, str) or not _ID_RE.fullmatch(source_id):
         raise CatalogError(
-            f"{where}: unknown key(s) {', '.join(sorted(unknown))}; allowed: id, url, sha256, kind, year"
+            f"{where}: id must be 1 to {MAX_ID_LENGTH} lower-case letters, digits, '_', '-' or '.', "
+            f"starting with a letter or digit; got {_show(source_id)}"
         )
-    source_id, url = entry.get("id"), entry.get("url")
-    if not isinstance(source_id, str) or not _ID_RE.match(source_id):
-        raise CatalogError(f"{where}: id must be lower-case letters, digits, '_', '-' or '.', got {source_id!r}")
-    if not isinstance(url, str) or not url.strip():
-        raise CatalogError(f"{where}: url is missing")
-    scheme = urlparse(url).scheme
-    if scheme in ("http", "https"):
-        if not urlparse(url).netloc:
-            raise CatalogError(f"{where}: url {url!r} has no host")
-    elif scheme in ("", "file") or re.match(r"^[A-Za-z]:[\\/]", url):
-        local = Path(urlparse(url).path if scheme == "file" else url)
-        url = str(local if local.is_absolute() else (base / local).resolve())
-    else:
-        raise CatalogError(f"{where}: url scheme {scheme!r} is not supported; use https://, http:// or a file path")
     kind = entry.get("kind")
-    if kind is not None and kind not in KINDS:
-        raise CatalogError(f"{where}: kind {kind!r} is unknown; use one of {', '.join(KINDS)} or leave it out")
+    if kind is not None and (not isinstance(kind, str) or kind not in KINDS):
+        raise CatalogError(f"{where}: kind {_show(kind)} is unknown; use one of {', '.join(KINDS)} or leave it out")
     sha = entry.get("sha256")
     if sha is not None and not (isinstance(sha, str) and re.fullmatch(r"[0-9a-f]{64}", sha.lower())):
-        raise CatalogError(f"{where}: sha256 must be 64 hex digits")
+        raise CatalogError(f"{where}: sha256 must be 64 hex digits, got {_show(sha)}")
     year = entry.get("year")
-    if year is not None and not (isinstance(year, int) and 2000 <= year <= 2100):
-        raise CatalogError(f"{where}: year must be a four-digit year, got {year!r}")
+    if year is not None and (isinstance(year, bool) or not isinstance(year, int) or not 2000 <= year <= 2100):
+        raise CatalogError(f"{where}: year must be a four-digit year such as 2021, got {_show(year)}")
+    url = _url(entry.get("url"), where, base)
     return SourceEntry(source_id, url, sha.lower() if sha else None, kind, year)
+
+
+def _url(url: object, where: str, base: Path) -> str:
+    """An http(s) URL as given, or a local path made absolute; anything else is a CatalogError."""
+    if not isinstance(url, str) or not url.strip():
+        raise CatalogError(f"{where}: url is missing or not a string (got {_show(url)}); give an https:// URL or path")
+    if url != url.strip() or any(ord(c) < 32 or ord(c) == 127 for c in url):
+        raise CatalogError(f"{where}: url {_show(url)} has spaces at its ends or control characters; remove them")
+    try:
+        parts = urlparse(url)
+        parts.port  # noqa: B018 - parsing the port is what raises for "http://host:99999/"
+    except ValueError as exc:
+        raise CatalogError(f"{where}: url {_show(url)} cannot be parsed ({exc}); check its brackets and port") from None
+    scheme = parts.scheme
+    if scheme in ("http", "https"):
+        if not parts.hostname:
+            raise CatalogError(f"{where}: url {_show(url)} has no host")
+        if not re.fullmatch(r"[\w.:-]+", parts.hostname):
+            raise CatalogError(f"{where}: url {_show(url)} has an invalid host {_show(parts.hostname)}")
+        try:
+            httpx.URL(url)
+        except httpx.InvalidURL as exc:
+            raise CatalogError(f"{where}: url {_show(url)} is not a valid URL ({exc})") from None
+        return url
+    if scheme in ("", "file") or re.match(r"^[A-Za-z]:[\\/]", url):
+        local = Path(parts.path if scheme == "file" else url)
+        return str(local if local.is_absolute() else (base / local).resolve())
+    raise CatalogError(f"{where}: url scheme {scheme!r} is not supported; use https://, http:// or a file path")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -64,7 +66,8 @@ def run(
     from flows import progress
     from flows.pipeline import run_once
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), console=console) as bars:
+    bars = Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), console=console)
+    with _guarded(data), bars:
         progress.install(progress.RichReporter(bars))
         try:
             summary, ok = run_once(catalog_path, data, refresh=refresh)
@@ -118,6 +121,19 @@ def _require_reachable_server(*, optional: bool) -> str | None:
         )
         raise typer.Exit(2)
     return url
+
+
+@contextmanager
+def _guarded(data: Path) -> Iterator[None]:
+    """One run per data dir, and a temporary API server that dies with the run (flows/runtime.py)."""
+    from flows.runtime import RunRefused, run_guard
+
+    try:
+        with run_guard(data):
+            yield
+    except RunRefused as exc:
+        console.print(f"[red]not started:[/red] {escape(str(exc))}")
+        raise typer.Exit(exc.exit_code) from None
 
 
 def _catalog_path(catalog: Path | None, data: Path) -> Path:
@@ -307,7 +323,7 @@ def rollback(data_dir: DataDir = None) -> None:
     except RollbackError as exc:
         console.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(1) from None
-    console.print(f"curated/ now holds {restored}")
+    console.print(escape(f"curated/ now holds {restored}"))
 
 
 def main() -> None:  # pragma: no cover - console entry point

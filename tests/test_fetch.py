@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 
 import httpx
 import pytest
@@ -112,3 +114,193 @@ def test_the_default_catalog_lists_the_bundled_samples():
     sources = load_catalog(ROOT / "catalog.toml")
     assert [s.id for s in sources] == ["city_evaluation_2021", "annual_report_2021"]
     assert all(not s.is_remote and (ROOT / "samples").as_posix() in s.url for s in sources)
+
+
+# --- issue 12: deadlines, encodings, redirects, partial files, local caps ------------------------------
+
+
+def test_a_server_dripping_bytes_is_cut_off_at_the_deadline_and_not_retried(server, tmp_path):
+    # Each byte arrives well inside the read timeout; only an overall deadline ends this.
+    started = time.monotonic()
+    with pytest.raises(FetchError, match=r"not complete within the 1 s deadline after \d+ bytes") as err:
+        fetch(_source(server, "drip.pdf"), tmp_path / "raw", timeout=FAST, deadline=1.0)
+    assert time.monotonic() - started < 3
+    assert not isinstance(err.value, TransientFetchError)
+    assert "SOETL_FETCH_DEADLINE" in str(err.value)
+    assert not list((tmp_path / "raw").glob(".download-*"))
+
+
+def test_the_deadline_covers_a_server_dripping_its_headers(server, tmp_path):
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="deadline"):
+        fetch(_source(server, "drip-headers.pdf"), tmp_path / "raw", timeout=FAST, deadline=1.0)
+    assert time.monotonic() - started < 3
+
+
+def test_the_deadline_comes_from_the_environment(server, tmp_path, monkeypatch):
+    monkeypatch.setenv("SOETL_FETCH_DEADLINE", "0.8")
+    with pytest.raises(FetchError, match="0.8 s deadline"):
+        fetch(_source(server, "drip.pdf"), tmp_path / "raw", timeout=FAST)
+    monkeypatch.setenv("SOETL_FETCH_DEADLINE", "soon")
+    with pytest.raises(FetchError, match="SOETL_FETCH_DEADLINE='soon' is not a number") as err:
+        fetch(_source(server, "report.pdf"), tmp_path / "raw", timeout=FAST)
+    assert not isinstance(err.value, TransientFetchError)
+
+
+def test_a_gzip_encoded_pdf_is_fetched_whole(server, tmp_path):
+    # Content-Length counts the compressed bytes; the file on disk is the decoded PDF.
+    landed = fetch(_source(server, "gzip.pdf"), tmp_path / "raw", timeout=FAST)
+    assert (tmp_path / landed.path).read_bytes() == NOTICE_PDF.read_bytes()
+    assert landed.bytes == NOTICE_PDF.stat().st_size
+
+
+def test_identity_is_asked_for(server, tmp_path):
+    seen = {}
+    original = server.route_report_pdf
+
+    def spy(h):  # type: ignore[no-untyped-def]
+        seen["accept-encoding"] = h.headers.get("Accept-Encoding")
+        original(h)
+
+    server.route_report_pdf = spy
+    try:
+        fetch(_source(server, "report.pdf"), tmp_path / "raw", timeout=FAST)
+    finally:
+        server.route_report_pdf = original
+    assert seen["accept-encoding"] == "identity"
+
+
+def test_the_cap_counts_decoded_bytes(server, tmp_path):
+    with pytest.raises(FetchError, match="more than the 1048576-byte cap") as err:
+        fetch(_source(server, "gzip-bomb.pdf"), tmp_path / "raw", timeout=FAST, max_bytes=1 << 20)
+    assert not isinstance(err.value, TransientFetchError)
+
+
+def test_a_body_that_is_not_what_its_encoding_says_is_a_named_error(server, tmp_path):
+    with pytest.raises(FetchError, match="cannot be decoded") as err:
+        fetch(_source(server, "not-gzip.pdf"), tmp_path / "raw", timeout=FAST)
+    assert not isinstance(err.value, TransientFetchError)
+
+
+def test_redirects_are_followed_within_the_limit(server, tmp_path):
+    landed = fetch(_source(server, "moved.pdf"), tmp_path / "raw", timeout=FAST)
+    assert (tmp_path / landed.path).read_bytes() == NOTICE_PDF.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("loop-a.pdf", "more than 5 redirects (a redirect loop?)"),
+        ("to-data.pdf", "redirected to a data: URL"),
+        ("to-file.pdf", "redirected to a file: URL"),
+        ("to-ftp.pdf", "redirected to a ftp: URL"),
+        ("to-bad-url.pdf", "redirected to an invalid URL"),
+    ],
+)
+def test_bad_redirects_are_named_and_not_retryable(server, tmp_path, path, message):
+    with pytest.raises(FetchError) as err:
+        fetch(_source(server, path), tmp_path / "raw", timeout=FAST)
+    assert message in str(err.value) and "notice" in str(err.value)
+    assert not isinstance(err.value, TransientFetchError)
+    assert "\n" not in str(err.value)
+
+
+def test_not_a_pdf_says_what_it_is(server, tmp_path):
+    with pytest.raises(FetchError) as err:
+        fetch(_source(server, "zip.pdf"), tmp_path / "raw", timeout=FAST)
+    message = str(err.value)
+    assert "the server sent a file starting b'PK\\x03\\x04" in message and "not a PDF, not a PDF" not in message
+
+
+def test_partial_files_of_a_killed_run_are_swept(tmp_path):
+    import subprocess
+    import sys
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(dead.stdout)
+    orphan = raw / f".download-{dead_pid}-abc.part"
+    legacy = raw / ".download-k3j4.part"  # the name an older soetl gave; only its age can tell
+    live = raw / f".download-{os.getpid()}-xyz.part"
+    for part in (orphan, legacy, live):
+        part.write_bytes(b"%PDF-1.7 half")
+    os.utime(legacy, (time.time() - 7200, time.time() - 7200))
+    fetch(SourceEntry(id="local", url=str(NOTICE_PDF)), raw)
+    assert not orphan.exists() and not legacy.exists()
+    assert live.exists(), "a download still being written by a live process is left alone"
+
+
+def test_local_files_have_the_same_cap(tmp_path):
+    with pytest.raises(FetchError, match=r"\d+ bytes is over the 1000-byte cap"):
+        fetch(SourceEntry(id="local", url=str(NOTICE_PDF)), tmp_path / "raw", max_bytes=1000)
+    with pytest.raises(FetchError, match="not a regular file"):
+        fetch(SourceEntry(id="local", url=str(tmp_path)), tmp_path / "raw")
+    text = tmp_path / "notes.pdf"
+    text.write_text("just text")
+    with pytest.raises(FetchError, match="the file is a file starting b'just text'"):
+        fetch(SourceEntry(id="local", url=str(text)), tmp_path / "raw")
+
+
+def test_non_retryable_failures_are_tried_once_by_the_flow(server, tmp_path, monkeypatch):
+    """Through the flow's own fetch task and retry policy: only transient failures are retried."""
+    from prefect import flow
+    from prefect.testing.utilities import prefect_test_harness
+
+    from flows.pipeline import DEFAULT_RETRIES, _land
+
+    monkeypatch.setenv("SOETL_RETRY_DELAY", "0")
+    monkeypatch.setenv("SOETL_FETCH_DEADLINE", "1")
+    once = ["to-file.pdf", "to-ftp.pdf", "to-data.pdf", "loop-a.pdf", "zip.pdf", "nowhere.pdf", "drip.pdf"]
+
+    @flow
+    def land_all() -> list:
+        return [_land(SourceEntry(id=f"s{i}", url=server.url(p)), tmp_path / "raw") for i, p in enumerate(once)]
+
+    with prefect_test_harness():
+        before = dict(server.hits)
+        outcomes = land_all()
+        flaky = server.hits["/always-500.pdf"]
+        _land_flow_500 = flow(lambda: _land(SourceEntry(id="five", url=server.url("always-500.pdf")), tmp_path / "raw"))
+        _land_flow_500()
+    assert all(o.fetch_error for o in outcomes)
+    expected = {**dict.fromkeys(once, 1), "loop-a.pdf": 3}  # one attempt: a b a b a b, then the limit
+    assert {p: server.hits[f"/{p}"] - before.get(f"/{p}", 0) for p in once} == expected
+    assert server.hits["/always-500.pdf"] - flaky == DEFAULT_RETRIES + 1, "a 5xx is retried"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[[source]]\nid = "annual\\n"\nurl = "x.pdf"\n', "id must be 1 to 64 lower-case letters"),  # "$" let it by
+        ('[[source]]\nid = "' + "a" * 250 + '"\nurl = "x.pdf"\n', "id must be 1 to 64"),  # File name too long
+        ("source = [1, 2]\n", "source #1 is 1, not a table"),
+        ('[[source]]\nid = "a"\nurl = "http://[::1/x.pdf"\n', "cannot be parsed (Invalid IPv6 URL)"),
+        ('[[source]]\nid = "a"\nurl = "http://example.org:99999/x.pdf"\n', "cannot be parsed (Port out of range"),
+        ('[[source]]\nid = "a"\nurl = "http://exa mple.org/x.pdf"\n', "has an invalid host"),
+        ('[[source]]\nid = "a"\nurl = 5\n', "url is missing or not a string"),
+        ('[[source]]\nid = "a"\nurl = " x.pdf"\n', "spaces at its ends or control characters"),
+        ('[[source]]\nid = "a"\nurl = "data:application/pdf,x"\n', "scheme 'data' is not supported"),
+        ('[[source]]\nid = "a"\nurl = "x.pdf"\nyear = true\n', "year must be a four-digit year"),
+        ('[[source]]\nid = "a"\nurl = "x.pdf"\nkind = ["annual_report"]\n', "kind ['annual_report'] is unknown"),
+        ('[source]\nid = "a"\nurl = "x.pdf"\n', "[source] is a single table; write each source as [[source]]"),
+        ('[[source]]\nid = "a"\nurl = "x.pdf"\n"a\\nb" = 1\n', "unknown key(s) 'a\\nb'"),
+    ],
+    ids=["id-newline", "id-250", "not-a-table", "bad-ipv6", "bad-port", "bad-host", "url-int", "url-space",
+         "data-url", "year-bool", "kind-list", "single-table", "key-newline"],  # fmt: skip
+)
+def test_structural_catalog_errors_are_one_line_naming_the_entry(tmp_path, text, message):
+    path = tmp_path / "catalog.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(CatalogError) as err:
+        load_catalog(path)
+    said = str(err.value)
+    assert message in said and str(path) in said and "\n" not in said, said
+    assert "source #1" in said or "[source]" in said
+
+
+def test_a_catalog_that_is_not_utf8_is_named(tmp_path):
+    path = tmp_path / "catalog.toml"
+    path.write_bytes('[[source]]\nid = "a"\nurl = "年.pdf"\n'.encode("gbk"))
+    with pytest.raises(CatalogError, match="not UTF-8 text"):
+        load_catalog(path)
