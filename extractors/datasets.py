@@ -92,9 +92,12 @@ class ShapingProblem:
     header_seen: list[str]
     expected: list[str]
     problems: list[str]
+    note: str = ""  # what is wrong, when it is not the header (a table missing, or printed twice)
 
     @property
     def message(self) -> str:
+        if self.note:
+            return self.note
         missing = [p for p in self.problems if p.startswith("no column")]
         return (
             f"{self.table_id} ({self.caption}, page {self.page}): its header {self.header_seen} gives "
@@ -332,6 +335,13 @@ def curate(result: ExtractionResult, source_id: str) -> Curated:
                 problems=list(table.attributes.get("problems", [])),
             )
         )
+    for problem in result.problems:
+        # A table the spec expects but the PDF does not yield, or yields twice: its dataset is incomplete.
+        if problem.kind in ("missing_table", "duplicate_table") and problem.dataset:
+            problems.append(
+                ShapingProblem(problem.dataset, "", "", problem.page or 0, (0.0, 0.0, 0.0, 0.0), [], [],
+                               [problem.problem], note=problem.problem)  # fmt: skip
+            )
     builders = [
         _city_scores(by_dataset.get("city_scores", [])),
         _execution(by_dataset.get("region_execution", []), "region_execution", "region"),

@@ -148,7 +148,7 @@ def _missing_tables(path: Path, spec: ReportSpec, result: ExtractionResult) -> l
         hits = matched.get(id(table_spec), [])
         if not hits:
             err = NoTablesFound(path, f"no table matches the spec's {wanted}")
-            problems.append(PageProblem(None, str(err), kind="missing_table"))
+            problems.append(PageProblem(None, str(err), kind="missing_table", dataset=table_spec.dataset))
         for groups in {g for _, g in hits}:
             same = [table_id for table_id, g in hits if g == groups]
             if len(same) > 1:
@@ -156,7 +156,7 @@ def _missing_tables(path: Path, spec: ReportSpec, result: ExtractionResult) -> l
                     path, f"{len(same)} tables ({', '.join(same)}) match the spec's {wanted} alike",
                     hint="a page may be repeated, or the title pattern too loose; the dataset would hold both",
                 )  # fmt: skip
-                problems.append(PageProblem(None, str(err), kind="duplicate_table"))
+                problems.append(PageProblem(None, str(err), kind="duplicate_table", dataset=table_spec.dataset))
     for table in result.tables:  # matched, but what the spec expects of it is not there
         lacking = [p for p in table.attributes.get("problems", []) if p.startswith("no column for")]
         if table.dataset and (lacking or not table.rows):
@@ -165,7 +165,7 @@ def _missing_tables(path: Path, spec: ReportSpec, result: ExtractionResult) -> l
                 page=table.provenance.pages[0] if table.provenance.pages else None,
                 hint="its region or header did not read as the spec expects: a damaged page or a changed layout",
             )  # fmt: skip
-            problems.append(PageProblem(err.page, str(err), kind="incomplete_table"))
+            problems.append(PageProblem(err.page, str(err), kind="incomplete_table", dataset=table.dataset))
     problems += _numbering_gaps(path, "table", [t.table_id for t in result.tables])
     for problem in problems:
         log.warning("%s", problem.problem)
@@ -186,7 +186,7 @@ def _numbering_gaps(path: Path, what: str, ids: list[str]) -> list[PageProblem]:
                 path, f"no {what} {', '.join(missing)} although {prefix}{chapter}-{max(numbers)} is there",
                 hint="its caption was not found: the page may be damaged or missing",
             )  # fmt: skip
-            problems.append(PageProblem(None, str(err), kind="missing_table"))
+            problems.append(PageProblem(None, str(err), kind="missing_table", dataset="tables"))
     return problems
 
 

@@ -99,6 +99,8 @@ class FigureRecord:
 INCOMPLETE = frozenset(
     {"page_tree", "damaged_content", "unreadable_text", "missing_table", "duplicate_table", "incomplete_table"}
 )
+# Of those, the ones that make the whole PDF suspect; the others leave one dataset incomplete (``dataset``).
+DAMAGED = frozenset({"page_tree", "damaged_content", "unreadable_text"})
 
 
 @dataclass
@@ -108,6 +110,7 @@ class PageProblem:
     # no_text_layer | rotated_page | page_tree | page_objects | damaged_content | unreadable_text |
     # missing_table | duplicate_table | incomplete_table | "" (other)
     kind: str = ""
+    dataset: str | None = None  # the curated dataset a missing or doubled table leaves incomplete
 
 
 @dataclass

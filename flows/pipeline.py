@@ -26,7 +26,7 @@ from prefect.tasks import exponential_backoff
 
 import extractors
 from extractors.extract import extract_pdf
-from extractors.model import ExtractionResult
+from extractors.model import DAMAGED, ExtractionResult
 from extractors.spec import SPEC_DIR, load_specs
 from flows import progress
 from flows.catalog import SourceEntry, load_catalog
@@ -192,6 +192,19 @@ def _extract(outcome: SourceOutcome, extractor: Any, data: Path, spec_dir: Path,
         log_error(get_run_logger(), outcome.errors[-1])
         return
     outcome.extraction = result
+    damaged = [p for p in result.problems if p.kind in DAMAGED]
+    if damaged:
+        # Pages lost or unreadable: nothing of it may publish as if complete (the last good version stays).
+        outcome.errors.append(
+            SourceError(
+                source.id, "extract",
+                "the PDF is damaged, so its datasets would be incomplete: " + "; ".join(p.problem for p in damaged[:3])
+                + (f" (and {len(damaged) - 3} more)" if len(damaged) > 3 else ""),
+                "fetch a sound copy (check the file, or the source's URL); its datasets keep their last good version",
+            )
+        )  # fmt: skip
+        log_error(get_run_logger(), outcome.errors[-1])
+        return
     if source.year is None and result.year is None:
         # Nothing of it can be filed by year; most often the catalog names the wrong kind of report.
         said = f"the catalog says kind = {source.kind!r}, but its" if source.kind else "its"

@@ -208,20 +208,26 @@ def validate(
 
 
 def _mapping_results(curated: dict[str, Curated]) -> list[CheckResult]:
-    """A table its spec claims but whose header does not map: its dataset fails, showing what was seen."""
+    """A table its spec claims but whose header does not map, or a table the spec expects missing or printed
+    twice: its dataset fails, showing what was seen."""
     out = []
     for sid, item in curated.items():
         for problem in item.problems:
-            cell = CellRef(sid, problem.dataset, 0, "header", problem.table_id, problem.page, problem.bbox,
-                           " | ".join(problem.header_seen), f"{problem.table_id} header")  # fmt: skip
+            located = bool(problem.table_id)  # a missing table has no cell to show
+            label = f"{problem.table_id or problem.dataset} header"
+            cell = CellRef(sid, problem.dataset, 0, "header", problem.table_id or None,
+                           problem.page if located else None, problem.bbox if located else None,
+                           " | ".join(problem.header_seen), label)  # fmt: skip
             inst = Instance(problem.table_id, problem.header_seen, problem.expected, None, [cell], False,
                             note=problem.message)  # fmt: skip
             out.append(
                 CheckResult(
-                    f"columns map to the spec: {sid} {problem.table_id}",
+                    f"columns map to the spec: {sid} {problem.table_id}" if problem.table_id
+                    else f"the spec's tables are all there: {sid} {problem.dataset}",
                     problem.dataset,
                     "mapping",
-                    "every column the dataset needs is found in the table's header",
+                    "every column the dataset needs is found in the table's header" if problem.table_id
+                    else "every table the spec expects is found once",
                     "failed",
                     checked=1,
                     failures=[inst],

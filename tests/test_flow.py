@@ -224,6 +224,14 @@ def isolation_run(tmp_path_factory):
                                      ("shapeboom", None), ("extractboom", None)]):  # fmt: skip
         entries.append((sid, str(_copy(NOTICE_PDF, src / f"{sid}.pdf", f"copy {n}")), kind))
     entries.append(("fetchboom", str(NOTICE_PDF), None))
+    # A page object deleted from the page tree: the PDF opens, one page is gone (tests/fuzz/mutations.py).
+    import random
+
+    from tests.fuzz.mutations import Base, page_deleted
+
+    damaged = page_deleted(Base("notice", NOTICE_PDF.read_bytes()), random.Random(7))
+    (src / "damaged.pdf").write_bytes(damaged)
+    entries.append(("damaged", str(src / "damaged.pdf"), "city_evaluation"))
     real_extract, real_curate, real_fetch = pipeline.extract_pdf, stages.curate, pipeline.fetch
 
     def extract(path, **kwargs):  # type: ignore[no-untyped-def]
@@ -258,12 +266,15 @@ def isolation_run(tmp_path_factory):
 def test_every_failing_source_is_named_with_its_stage_and_the_healthy_one_is_published(isolation_run):
     summary, data = isolation_run["summary"], isolation_run["data"]
     assert not isolation_run["ok"]
-    assert summary.failed_sources == ["extractboom", "fetchboom", "noyear", "shapeboom", "wrongkind"]
+    assert summary.failed_sources == ["damaged", "extractboom", "fetchboom", "noyear", "shapeboom", "wrongkind"]
     by_source = {e.source_id: e for e in summary.errors}
     assert {s: e.stage for s, e in by_source.items()} == {
         "wrongkind": "extract", "noyear": "extract", "shapeboom": "curate", "extractboom": "extract",
-        "fetchboom": "fetch",
+        "fetchboom": "fetch", "damaged": "extract",
     }  # fmt: skip
+    # A PDF missing a page is not published as if complete: named, with what to do, no traceback.
+    assert "damaged" in by_source["damaged"].message and "sound copy" in by_source["damaged"].hint
+    assert by_source["damaged"].traceback is None
     assert "year cannot be known" in by_source["wrongkind"].message
     assert "kind = 'annual_report'" in by_source["wrongkind"].message and "kind =" in by_source["wrongkind"].hint
     assert "year cannot be known" in by_source["noyear"].message and "year =" in by_source["noyear"].hint
@@ -283,14 +294,14 @@ def test_the_report_and_the_log_name_every_failure_with_its_traceback(isolation_
     summary, log = isolation_run["summary"], isolation_run["log"]
     report = _report(summary)
     rows = {s["source_id"]: s for s in report["sources"]}
-    assert set(rows) == {"healthy", "wrongkind", "noyear", "shapeboom", "extractboom", "fetchboom"}
+    assert set(rows) == {"healthy", "wrongkind", "noyear", "shapeboom", "extractboom", "fetchboom", "damaged"}
     assert rows["fetchboom"]["fetch"] == "failed → no copy" and rows["fetchboom"]["sha256"] is None
     assert rows["healthy"]["fetch"] == "copied" and rows["healthy"]["pages"] == 13 and rows["healthy"]["tables"] == 6
     assert rows["healthy"]["url"].endswith("healthy.pdf") and rows["healthy"]["fetched_at"]
     assert [e["stage"] for e in rows["shapeboom"]["errors"]] == ["curate"]
     traced = {e["source_id"] for e in report["errors"] if e["traceback"]}
     assert traced == {"shapeboom", "extractboom", "fetchboom"}
-    assert report["headline"]["status"] == "failed" and "5 failure(s)" in report["headline"]["text"]
+    assert report["headline"]["status"] == "failed" and "6 failure(s)" in report["headline"]["text"]
     page = Path(summary.report_path).read_text(encoding="utf-8")
     assert "data-status='failed'" in page and "ZeroDivisionError" in page and "<summary>traceback</summary>" in page
     for sid in ("shapeboom", "extractboom", "fetchboom"):
