@@ -54,7 +54,12 @@ def read_vector_chart(page: Page, bbox: BBox, fallback_name: str = "") -> ChartR
     ``fallback_name`` names the series of a chart that has no legend entry for it (a pie's one series,
     a single-series bar chart).
     """
-    drawing = read_drawing(page, bbox)
+    return read_chart(read_drawing(page, bbox), fallback_name)
+
+
+def read_chart(drawing: Drawing, fallback_name: str = "") -> ChartReading:
+    """Series of a chart given as words and shapes, whether read from a PDF's objects or traced from
+    an image's pixels (raster_drawing)."""
     legend = find_legend(drawing)
     slices = find_pie_slices(drawing, legend)
     if slices:
