@@ -117,18 +117,20 @@ def _bar_marks(
             continue  # a coloured box the legend does not name is decoration, not data
         name = entry.name if entry else fallback_name
         marks.append(Mark(name, "bar", s.box, s.fill))
-    return _mark_stacks(marks)
+    return _mark_stacks(marks, drawing)
 
 
-def _mark_stacks(bars: list[Mark]) -> list[Mark]:
-    """Bars sharing a column and touching end to end are segments of one stack."""
+def _mark_stacks(bars: list[Mark], drawing: Drawing) -> list[Mark]:
+    """Bars sharing a column and touching end to end are segments of one stack (in a traced image,
+    the white edge drawn between segments parts them by a few pixels)."""
+    edge, touch = drawing.slack(0.5, 2.0), drawing.slack(0.8, 4.0)
     out = []
     for bar in bars:
         stacked = any(
             other is not bar
-            and abs(other.box[0] - bar.box[0]) < 0.5
-            and abs(other.box[2] - bar.box[2]) < 0.5
-            and (abs(other.box[1] - bar.box[3]) < 0.8 or abs(other.box[3] - bar.box[1]) < 0.8)
+            and abs(other.box[0] - bar.box[0]) < edge
+            and abs(other.box[2] - bar.box[2]) < edge
+            and (abs(other.box[1] - bar.box[3]) < touch or abs(other.box[3] - bar.box[1]) < touch)
             for other in bars
         )
         out.append(replace(bar, stacked=stacked))
@@ -205,7 +207,8 @@ def _ticks(drawing: Drawing, frame: Frame, side: str, exclude: set[Word]) -> lis
             continue
         if not frame.top - w.height <= w.cy <= frame.bottom + w.height:
             continue
-        if (side == "primary" and w.x1 <= frame.x0 + 0.5) or (side == "secondary" and w.x0 >= frame.x1 - 0.5):
+        slack = drawing.slack(0.5, 2.0)
+        if (side == "primary" and w.x1 <= frame.x0 + slack) or (side == "secondary" and w.x0 >= frame.x1 - slack):
             out.append(w)
     return out
 

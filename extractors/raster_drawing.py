@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -36,6 +36,10 @@ TINT_ADJACENT = 0.6
 TEXT_SHARE = 0.6
 # Glyphs cover at most this share of their boxes.
 TEXT_COVER = 0.45
+# A pixel this close to an ink is that ink itself, not a blend of it with a neighbour.
+PURE_DISTANCE = 12.0
+# A one-pixel row of an ink at least this long (points) is a segment, not a stray blend.
+THIN_RUN = 4.0
 # No glyph of a chart's text is this large (points); any region this large is a mark.
 GLYPH_MAX = 20.0
 # A region filling this share of its box (holes for labels filled) is a rectangle.
@@ -63,6 +67,7 @@ class Region:
     box: tuple[int, int, int, int]  # pixel edges x0, y0, x1, y1
     mask: np.ndarray  # the region within its box
     solid: np.ndarray  # the same with its holes (labels printed inside) filled
+    thin: bool = False  # a one-pixel row of pure ink, kept only where it caps or underlies a stack
 
     @property
     def fill(self) -> float:
@@ -118,9 +123,11 @@ class Trace:
         ring = cv2.dilate(solid, np.ones((2 * pad + 1, 2 * pad + 1), np.uint8)).astype(bool) & ~solid.astype(bool)
         crop = self.image.pixels[ey0:ey1, ex0:ex1].astype(np.float64)
         axis = fill - ground
-        alpha = np.clip((crop - ground) @ axis / max(float(axis @ axis), 1e-9), 0.0, 1.0)
-        residual = np.linalg.norm(crop - (ground + alpha[:, :, None] * axis), axis=2)
-        blend = ring & (residual <= 2 * TINT_RESIDUAL)
+        alpha = (crop - ground) @ axis / max(float(axis @ axis), 1e-9)
+        residual = np.linalg.norm(crop - (ground + np.clip(alpha, 0.0, 1.0)[:, :, None] * axis), axis=2)
+        # Lighter than the fill, on the way to the ground: a darker pixel is a glyph's, even in the
+        # fill's own hue (a line's labels are printed in a darker shade of the line).
+        blend = ring & (residual <= 2 * TINT_RESIDUAL) & (alpha <= 0.95)
         clean[ey0:ey1, ex0:ex1][blend] = np.round(ground).astype(np.uint8)
 
     def _is_mark(self, region: Region) -> bool:
@@ -138,7 +145,10 @@ def trace(image: RegionImage) -> Trace:
     labels = np.where(on_rules, RULE, palette.labels)
     palette = Palette(palette.colors, palette.background, labels)
     regions = tuple(
-        r for k in range(len(palette.colors)) if k != palette.background for r in _components(labels == k, k, image)
+        r
+        for k in range(len(palette.colors))
+        if k != palette.background
+        for r in _components(labels == k, k, image, palette.colors[k])
     )
     return Trace(image, palette, tuple(shapes), regions)
 
@@ -158,14 +168,67 @@ def raster_drawing(traced: Trace, texts: Sequence[OcrText]) -> Drawing:
         wedges, covered = disc
         shapes += wedges
         taken |= covered
+    stacks = [r for r in traced.regions if r.is_rect and not r.thin and r.ink not in text_colors]
     for region in traced.regions:
         if region.ink in text_colors or _in_text(region.box, text_boxes):
+            continue
+        if region.thin and not _caps_a_stack(region, stacks, image.pixel):
             continue
         x0, y0, x1, y1 = region.box
         if taken[y0:y1, x0:x1][region.mask].mean() > 0.5:
             continue
         shapes += _shapes(region, image, _color(palette.colors[region.ink]), words)
-    return Drawing(image.bbox, words, tuple(shapes), pixel=image.pixel)
+    return Drawing(image.bbox, words, tuple(_close_stack_gaps(shapes, image.pixel)), pixel=image.pixel)
+
+
+def _caps_a_stack(thin: Region, stacks: Sequence[Region], pixel: float) -> bool:
+    """A thin row of an ink is a stack segment when it lies on or under a bar of another ink, across
+    its whole width, parted from it by a separator; its ink fills rectangles elsewhere
+    (its legend swatch at least: a blend of two inks never does), and no bar of its own ink touches
+    it (then it is that bar's edge)."""
+    x0, y0, x1, y1 = thin.box
+    reach = max(2, int(round(1.2 / pixel)))
+
+    def gap(r: Region) -> int | None:
+        """Pixels between ``thin`` and a bar in its column, above (negative) or below; None if not near."""
+        if abs(r.box[0] - x0) > 2 or abs(r.box[2] - x1) > 2:
+            return None
+        if 0 <= y0 - r.box[3] <= reach:
+            return -(y0 - r.box[3])
+        if 0 <= r.box[1] - y1 <= reach:
+            return r.box[1] - y1
+        return None
+
+    if not any(r.ink == thin.ink for r in stacks) or any(r.ink == thin.ink and gap(r) is not None for r in stacks):
+        return False  # its ink fills no bar anywhere (a blend), or it is the edge of a bar of its own ink
+    gaps = [g for r in stacks if r.ink != thin.ink and (g := gap(r)) is not None]
+    above, below = [g for g in gaps if g <= 0], [g for g in gaps if g >= 0]
+    # Between two segments, a one-pixel row is the white separator blended with them, whatever colour
+    # that blend happens to take; a cap (or foot) is parted from its stack by a separator of its own.
+    if above and below:
+        return False
+    return any(abs(g) >= 1 for g in gaps)
+
+
+def _close_stack_gaps(shapes: list[Shape], pixel: float) -> list[Shape]:
+    """Stacked segments drawn with a white separator: each reaches to the middle of the separator,
+    where the drawing put the boundary between them."""
+    rects = sorted((i for i, s in enumerate(shapes) if s.is_rect and s.fill is not None), key=lambda i: shapes[i].box[1])
+    boxes = {i: list(shapes[i].box) for i in rects}
+    for a in rects:
+        for b in rects:
+            ba, bb = boxes[a], boxes[b]
+            if a == b or abs(ba[0] - bb[0]) > 2 * pixel or abs(ba[2] - bb[2]) > 2 * pixel:
+                continue
+            gap = bb[1] - ba[3]
+            if 0 < gap <= 4 * pixel:
+                middle = (ba[3] + bb[1]) / 2
+                ba[3] = bb[1] = middle
+    out = list(shapes)
+    for i, box in boxes.items():
+        x0, top, x1, bottom = box
+        out[i] = Shape((x0, top, x1, bottom), shapes[i].fill, None, ((x0, top), (x1, bottom)), True)
+    return out
 
 
 # ---------------------------------------------------------------- colours
@@ -252,11 +315,10 @@ def _fold_tints(labels: np.ndarray, colors: np.ndarray, background: int, pixels:
 
 def _text_colors(palette: Palette, boxes: Sequence[tuple[int, int, int, int]]) -> set[int]:
     """Colours drawn as glyphs: most of their pixels inside text boxes, covering only a thin share of
-    them (a label's ground, such as the bar it is printed on, fills its box)."""
+    the boxes they appear in (a label's ground, such as the bar it is printed on, fills its box)."""
     inside = np.zeros(palette.labels.shape, bool)
     for x0, y0, x1, y1 in boxes:
         inside[y0:y1, x0:x1] = True
-    area = max(int(inside.sum()), 1)
     out = set()
     for k in range(len(palette.colors)):
         if k == palette.background:
@@ -264,7 +326,11 @@ def _text_colors(palette: Palette, boxes: Sequence[tuple[int, int, int, int]]) -
         mask = palette.labels == k
         total = int(mask.sum())
         within = int((mask & inside).sum())
-        if total and within >= TEXT_SHARE * total and within <= TEXT_COVER * area:
+        if not total or within < TEXT_SHARE * total:
+            continue
+        hits = [(int(mask[y0:y1, x0:x1].sum()), (x1 - x0) * (y1 - y0)) for x0, y0, x1, y1 in boxes]
+        hits = [(n, a) for n, a in hits if n]
+        if sum(n for n, _ in hits) <= TEXT_COVER * sum(a for _, a in hits):
             out.add(k)
     return out
 
@@ -362,9 +428,11 @@ def _ink(
     if ground_label == palette.background and glyphs.sum() >= 3:
         ink = glyphs  # on the page's ground: the text colours' own pixels, not a neighbour's blended edge
     else:
-        # On a fill (a label inside a bar): whatever differs from it and is no other mark's fill.
-        fill_other = (lab >= 0) & (lab != ground_label) & (lab != palette.background) & ~glyphs
-        ink = (dist > 60) & ~fill_other & (lab != RULE)
+        # On a fill (a label inside a bar): whatever differs from it and is enclosed by it (a stack's
+        # white separator crossing the box is not; the glyphs' blended edges may look like any ink).
+        ground_mask = lab == ground_label
+        enclosed = _solid(ground_mask) & ~ground_mask
+        ink = (dist > 60) & (lab != RULE) & enclosed
     if ink.sum() < 3:
         return None
     ink = _main_body(ink)
@@ -475,16 +543,34 @@ def _long_runs(covered: np.ndarray, shortest: int) -> tuple[int, int] | None:
 # ---------------------------------------------------------------- regions of one colour
 
 
-def _components(mask: np.ndarray, ink: int, image: RegionImage) -> list[Region]:
+def _components(mask: np.ndarray, ink: int, image: RegionImage, color: np.ndarray) -> list[Region]:
     if not mask.any():
         return []
     k = 3 if image.pixel <= 1 / 2.2 else 2
     opened = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
-    n, comp, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
+    out = _regions_of(opened, ink, k)
+    # A stack's thinnest segment may be a single row of its colour between two white separators; the
+    # opening above removes it, so rows of the pure colour (no blend: a blended edge is never pure)
+    # long enough to span a bar are taken as well.
+    x0, y0, x1, y1 = cv2.boundingRect(mask.astype(np.uint8))
+    crop = image.pixels[y0 : y0 + y1, x0 : x0 + x1].astype(np.float64)
+    pure = np.zeros(mask.shape, np.uint8)
+    pure[y0 : y0 + y1, x0 : x0 + x1] = mask[y0 : y0 + y1, x0 : x0 + x1] & (
+        np.linalg.norm(crop - color, axis=2) <= PURE_DISTANCE
+    )
+    run = max(6, int(round(THIN_RUN / image.pixel)))
+    rows = cv2.morphologyEx(pure, cv2.MORPH_OPEN, np.ones((1, run), np.uint8))
+    rows[cv2.dilate(opened, np.ones((3, 3), np.uint8)) > 0] = 0
+    out += [replace(r, thin=True) for r in _regions_of(rows, ink, 1) if r.box[3] - r.box[1] < k]
+    return out
+
+
+def _regions_of(mask: np.ndarray, ink: int, smallest: int) -> list[Region]:
+    n, comp, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     out = []
     for i in range(1, n):
         x, y, w, h, count = (int(v) for v in stats[i])
-        if w < k or h < k or count < 6:
+        if w < smallest or h < smallest or count < 6:
             continue
         roi = comp[y : y + h, x : x + w] == i
         out.append(Region(ink, (x, y, x + w, y + h), roi, _solid(roi)))
@@ -495,7 +581,7 @@ def _shapes(region: Region, image: RegionImage, color: Color, words: Sequence[Wo
     x0, y0, x1, y1 = region.box
     box = image.to_pt((x0, y0, x1, y1))
     if region.is_rect:
-        if _legend_stroke(box, image, words):
+        if not region.thin and _legend_stroke(box, image, words):
             cy = (box[1] + box[3]) / 2
             return [Shape((box[0], cy, box[2], cy), None, color, (), False)]
         return [Shape(box, color, None, ((box[0], box[1]), (box[2], box[3])), True)]
