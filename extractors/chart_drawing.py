@@ -27,6 +27,7 @@ class Word:
     color: Color | None
     size: float
     anchor: Point | None = None  # where a slanted category name meets its axis (raster charts)
+    confidence: float | None = None  # the OCR's, for a word read from pixels
 
     @property
     def cx(self) -> float:

@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 
 from extractors.chart_drawing import Drawing, Mark, Word
 from extractors.layout import BBox
-from extractors.model import ChartPoint
+from extractors.model import ChartPoint, FlaggedPoint
 from extractors.numbers import decimals_of
-
 
 # How many pixels a mark's edge or centre may be off in a traced image: anti-aliasing blurs an edge
 # over one, a stack's white separators take half of one from each segment.
@@ -44,6 +43,8 @@ class ChartReading:
     points: list[ChartPoint] = field(default_factory=list)
     axes: dict[str, AxisCalibration] = field(default_factory=dict)  # series name → its axis
     problems: list[str] = field(default_factory=list)
+    flagged: list[FlaggedPoint] = field(default_factory=list)  # read, but not proved (chart_proof)
+    stacked: set[str] = field(default_factory=set)  # series drawn as stack segments
 
 
 @dataclass(frozen=True)
@@ -129,10 +130,17 @@ def measure(mark: Mark, axis: AxisCalibration) -> float:
 
 
 def chart_point(
-    series: str, category: str, label: Word | None, unit: str, geometry: float | None, box: BBox
+    series: str,
+    category: str,
+    label: Word | None,
+    unit: str,
+    geometry: float | None,
+    box: BBox,
+    precision: float | None = None,
 ) -> ChartPoint:
     """The point a label gives, with the drawing's value beside it; without a number printed, the point
-    the drawing gives (NaN when there is no axis to measure on), placed at the mark's ``box``."""
+    the drawing gives (NaN when there is no axis to measure on), placed at the mark's ``box`` and
+    rounded to what the drawing can tell (``precision``, for a traced image)."""
     if label is not None and label.number is not None:
         return ChartPoint(
             series,
@@ -143,9 +151,24 @@ def chart_point(
             label.text,
             _rounded(geometry, decimals_of(label.text) + 2),
             label.bbox,
+            mark_bbox=box,
+            confidence=label.confidence,
+            precision=precision,
         )
-    value = _rounded(geometry, 3)
-    return ChartPoint(series, category, value if value is not None else math.nan, unit, "geometry", None, value, box)
+    digits = 3 if not precision else max(0, -math.floor(math.log10(precision)))
+    value = _rounded(geometry, digits)
+    return ChartPoint(
+        series,
+        category,
+        value if value is not None else math.nan,
+        unit,
+        "geometry",
+        None,
+        value,
+        box,
+        mark_bbox=box,
+        precision=precision,
+    )
 
 
 def _rounded(value: float | None, decimals: int) -> float | None:

@@ -39,8 +39,9 @@ from extractors.chart_geometry import (
 )
 from extractors.chart_legend import LegendEntry, find_legend
 from extractors.chart_pie import find_pie_slices, read_pie
+from extractors.chart_proof import prove
 from extractors.layout import BBox, clean_text
-from extractors.model import ChartPoint
+from extractors.model import ChartPoint, FlaggedPoint
 
 # A label further than this many of its own heights from every mark belongs to none of them.
 LABEL_REACH = 3.0
@@ -63,8 +64,8 @@ def read_chart(drawing: Drawing, fallback_name: str = "") -> ChartReading:
     legend = find_legend(drawing)
     slices = find_pie_slices(drawing, legend)
     if slices:
-        return read_pie(drawing, legend, slices, fallback_name)
-    return read_cartesian(drawing, legend, fallback_name)
+        return prove(read_pie(drawing, legend, slices, fallback_name))
+    return prove(read_cartesian(drawing, legend, fallback_name))
 
 
 def read_cartesian(drawing: Drawing, legend: Sequence[LegendEntry], fallback_name: str) -> ChartReading:
@@ -90,6 +91,7 @@ def read_cartesian(drawing: Drawing, legend: Sequence[LegendEntry], fallback_nam
     pairs, stray = match_labels(labels, marks)
     reading.problems += [f"label {w.text} at ({w.cx:.0f}, {w.cy:.0f}) belongs to no mark" for w in stray]
     unreadable = {side for side, axis in axes.items() if axis is None}
+    reading.stacked = {m.series for m in marks if m.stacked}
     _build_points(reading, marks, pairs, categories, calibrated, unreadable)
     reading.problems += check_against_geometry(reading.points, reading.axes)
     return reading
@@ -339,6 +341,7 @@ def _build_points(
             else:
                 reading.points.append(point)
     _flag_duplicates(reading)
+    _flag_missing(reading, marks, categories)
 
 
 def _choose_axis(
@@ -376,7 +379,7 @@ def _point(
         return None
     geometry = measure(mark, axis) if axis is not None else None
     unit = (axis.unit if axis else None) or ""
-    return chart_point(mark.series, category, label, unit, geometry, mark.box)
+    return chart_point(mark.series, category, label, unit, geometry, mark.box, axis.precision if axis else None)
 
 
 def _nearest_category(x: float, categories: Sequence[Category]) -> str | None:
@@ -387,6 +390,18 @@ def _nearest_category(x: float, categories: Sequence[Category]) -> str | None:
     spacing = min((b - a for a, b in zip(xs, xs[1:], strict=False)), default=float("inf"))
     limit = 0.6 * spacing if math.isfinite(spacing) else float("inf")
     return best.name if abs(best.x - x) <= limit else None
+
+
+def _flag_missing(reading: ChartReading, marks: Sequence[Mark], categories: Sequence[Category]) -> None:
+    """A category with no mark of a series that has marks elsewhere: the mark was lost (hidden under
+    another, or not found), and the point it would give is flagged rather than silently absent."""
+    unit = {p.series: p.unit for p in reading.points}
+    for name in dict.fromkeys(m.series for m in marks):
+        found = {p.category for p in reading.points if p.series == name}
+        for category in categories:
+            if category.name not in found:
+                point = ChartPoint(name, category.name, math.nan, unit.get(name, ""), "geometry")
+                reading.flagged.append(FlaggedPoint(point, ["no mark of this series found in this category"]))
 
 
 def _flag_duplicates(reading: ChartReading) -> None:

@@ -40,6 +40,8 @@ TEXT_COVER = 0.45
 PURE_DISTANCE = 12.0
 # A one-pixel row of an ink at least this long (points) is a segment, not a stray blend.
 THIN_RUN = 4.0
+# A pie's sector narrower than this (degrees) in a blend of its neighbour's colour lies along a separator.
+SECTOR_BLEND_MAX = 3.0
 # No glyph of a chart's text is this large (points); any region this large is a mark.
 GLYPH_MAX = 20.0
 # A region filling this share of its box (holes for labels filled) is a rectangle.
@@ -160,7 +162,9 @@ def raster_drawing(traced: Trace, texts: Sequence[OcrText]) -> Drawing:
     shapes = list(traced.rules)
     text_boxes = [_px_box(t.box, labels.shape, pad=1) for t in texts]
     text_colors = _text_colors(palette, text_boxes)
-    words = tuple(w for t, box in zip(texts, text_boxes, strict=True) for w in _words(t, box, image, palette, text_colors))
+    words = tuple(
+        w for t, box in zip(texts, text_boxes, strict=True) for w in _words(t, box, image, palette, text_colors)
+    )
     fills = [k for k in range(len(palette.colors)) if k != palette.background and k not in text_colors]
     disc = _pie(labels, fills, image, palette)
     taken = np.zeros(labels.shape, bool)
@@ -213,7 +217,9 @@ def _caps_a_stack(thin: Region, stacks: Sequence[Region], pixel: float) -> bool:
 def _close_stack_gaps(shapes: list[Shape], pixel: float) -> list[Shape]:
     """Stacked segments drawn with a white separator: each reaches to the middle of the separator,
     where the drawing put the boundary between them."""
-    rects = sorted((i for i, s in enumerate(shapes) if s.is_rect and s.fill is not None), key=lambda i: shapes[i].box[1])
+    rects = sorted(
+        (i for i, s in enumerate(shapes) if s.is_rect and s.fill is not None), key=lambda i: shapes[i].box[1]
+    )
     boxes = {i: list(shapes[i].box) for i in rects}
     for a in rects:
         for b in rects:
@@ -240,7 +246,9 @@ def find_palette(pixels: np.ndarray) -> Palette:
     q = (pixels >> 3).astype(np.int32)
     codes = (q[:, :, 0] << 10) | (q[:, :, 1] << 5) | q[:, :, 2]
     counts = np.bincount(codes.ravel(), minlength=1 << 15)
-    sums = np.stack([np.bincount(codes.ravel(), weights=pixels[:, :, c].ravel(), minlength=1 << 15) for c in range(3)], 1)
+    sums = np.stack(
+        [np.bincount(codes.ravel(), weights=pixels[:, :, c].ravel(), minlength=1 << 15) for c in range(3)], 1
+    )
     order = np.argsort(-counts)
     minimum = max(12, int(2e-4 * codes.size))
     # An ink of few pixels (the labels of one line) spreads over several quantised codes, none of them
@@ -370,7 +378,7 @@ def _words(
     tokens = [t for t in re.split(r"\s+", text.text.strip()) if t]
     angle = text.angle
     if len(tokens) > 1 and all(_numeric(t) for t in tokens) and abs(angle) < 10:
-        return _split(tokens, (x0, y0, x1, y1), image, color)
+        return _split(tokens, (x0, y0, x1, y1), image, color, text)
     return [_word(clean_text(text.text), (x0, y0, x1, y1), image, color, angle, text)]
 
 
@@ -390,14 +398,17 @@ def _word(
         # Where a slanted name meets the axis: its end nearest the plot (the top end of its box).
         top_end = min(source.quad, key=lambda p: p[1])
         anchor = image.point_to_pt(*top_end)
-    return Word(text, x0, top, x1, bottom, color, size, anchor=anchor)
+    confidence = source.score if source is not None else None
+    return Word(text, x0, top, x1, bottom, color, size, anchor=anchor, confidence=confidence)
 
 
 def _numeric(token: str) -> bool:
     return re.fullmatch(r"[-−－+]?\d[\d,]*(\.\d+)?%?", token) is not None
 
 
-def _split(tokens: list[str], px: tuple[float, float, float, float], image: RegionImage, color: Color | None) -> list[Word]:
+def _split(
+    tokens: list[str], px: tuple[float, float, float, float], image: RegionImage, color: Color | None, source: OcrText
+) -> list[Word]:
     x0, y0, x1, y1 = px
     gaps = len(tokens) - 1
     chars = sum(len(t) for t in tokens) + gaps
@@ -405,7 +416,7 @@ def _split(tokens: list[str], px: tuple[float, float, float, float], image: Regi
     out, at = [], x0
     for token in tokens:
         width = per * len(token)
-        out.append(_word(token, (at, y0, at + width, y1), image, color))
+        out.append(_word(token, (at, y0, at + width, y1), image, color, 0.0, source))
         at += width + per
     return out
 
@@ -592,7 +603,11 @@ def _in_text(box: tuple[int, int, int, int], boxes: Sequence[tuple[int, int, int
     """A speck of ground enclosed by a glyph (the hole of an 8 printed on a bar) is no mark."""
     x0, y0, x1, y1 = box
     return any(
-        x0 >= b[0] and y0 >= b[1] and x1 <= b[2] and y1 <= b[3] and (x1 - x0) * (y1 - y0) < 0.3 * (b[2] - b[0]) * (b[3] - b[1])
+        x0 >= b[0]
+        and y0 >= b[1]
+        and x1 <= b[2]
+        and y1 <= b[3]
+        and (x1 - x0) * (y1 - y0) < 0.3 * (b[2] - b[0]) * (b[3] - b[1])
         for b in boxes
     )
 
@@ -631,8 +646,10 @@ def _strokes(
     half = float(np.median(inner[inner >= 1.0])) if (inner >= 1.0).any() else 1.0
     width, height = box[2] - box[0], box[3] - box[1]
     cy = (box[1] + box[3]) / 2
-    if 5.0 <= width <= 40.0 and height <= 8.0 and any(
-        w.top - 1.0 <= cy <= w.bottom + 1.0 and 0.0 <= w.x0 - box[2] <= 10.0 for w in words
+    if (
+        5.0 <= width <= 40.0
+        and height <= 8.0
+        and any(w.top - 1.0 <= cy <= w.bottom + 1.0 and 0.0 <= w.x0 - box[2] <= 10.0 for w in words)
     ):
         return [Shape((box[0], cy, box[2], cy), None, color, (), False)]
     vertices = _markers(dist, half, origin, image)
@@ -659,7 +676,9 @@ def _markers(dist: np.ndarray, half: float, origin: tuple[int, int], image: Regi
 # ---------------------------------------------------------------- pies
 
 
-def _pie(labels: np.ndarray, fills: Sequence[int], image: RegionImage, palette: Palette) -> tuple[list[Shape], np.ndarray] | None:
+def _pie(
+    labels: np.ndarray, fills: Sequence[int], image: RegionImage, palette: Palette
+) -> tuple[list[Shape], np.ndarray] | None:
     """A disc (or ring) of several fill colours: its sectors as wedges round one apex."""
     if not fills:
         return None
@@ -678,10 +697,12 @@ def _pie(labels: np.ndarray, fills: Sequence[int], image: RegionImage, palette: 
     fill = solid.sum() / float(w * h)
     if not 0.72 <= fill <= 0.84:
         return None
-    cx, cy = x + w / 2.0, y + h / 2.0
+    ys, xs = np.nonzero(solid)
+    # The disc's centre of mass (pixel centres at +0.5), a steadier centre than its box's middle.
+    cx, cy = x + float(xs.mean()) + 0.5, y + float(ys.mean()) + 0.5
     radius = (w + h) / 4.0
     inner = _inner_radius(region, cx, cy, radius)
-    sectors = _sectors(labels, fills, cx, cy, inner, radius)
+    sectors = _sectors(labels, fills, cx, cy, inner, radius, palette.colors, palette.background)
     if len(sectors) < 2:
         return None
     apex = image.point_to_pt(cx, cy)
@@ -700,6 +721,36 @@ def _pie(labels: np.ndarray, fills: Sequence[int], image: RegionImage, palette: 
     return wedges, covered
 
 
+def _absorb_blends(
+    runs: list[tuple[int, float, float]], colors: np.ndarray, background: int
+) -> list[tuple[int, float, float]]:
+    """A narrow run whose colour is a neighbour's blended with the ground lies along a separator: its
+    angle goes half to each neighbour, where the separator's middle is."""
+    bg = colors[background]
+    out = list(runs)
+    changed = True
+    while changed and len(out) > 2:
+        changed = False
+        for j, (k, _, sweep) in enumerate(out):
+            before, after = out[j - 1], out[(j + 1) % len(out)]
+            if sweep >= SECTOR_BLEND_MAX or not any(_is_tint(colors[k], colors[n[0]], bg) for n in (before, after)):
+                continue
+            out[j - 1] = (before[0], before[1], before[2] + sweep / 2)
+            nxt = (j + 1) % len(out)
+            out[nxt] = (after[0], after[1] - sweep / 2, after[2] + sweep / 2)
+            del out[j]
+            changed = True
+            break
+    return out
+
+
+def _is_tint(color: np.ndarray, of: np.ndarray, ground: np.ndarray) -> bool:
+    axis = of - ground
+    alpha = float((color - ground) @ axis / max(float(axis @ axis), 1e-9))
+    residual = float(np.linalg.norm(color - (ground + np.clip(alpha, 0.0, 1.0) * axis)))
+    return 0.0 < alpha < 0.95 and residual <= 2 * TINT_RESIDUAL
+
+
 def _inner_radius(region: np.ndarray, cx: float, cy: float, radius: float) -> float:
     """A donut's hole: how far out from the centre the ring begins (0 for a full pie)."""
     h, w = region.shape
@@ -715,7 +766,14 @@ def _inner_radius(region: np.ndarray, cx: float, cy: float, radius: float) -> fl
 
 
 def _sectors(
-    labels: np.ndarray, fills: Sequence[int], cx: float, cy: float, inner: float, radius: float
+    labels: np.ndarray,
+    fills: Sequence[int],
+    cx: float,
+    cy: float,
+    inner: float,
+    radius: float,
+    colors: np.ndarray,
+    background: int,
 ) -> list[tuple[int, float, float]]:
     """(colour, start angle, sweep) of each sector, clockwise from the top as sampled, angles in degrees
     counter-clockwise from three o'clock; the separators between sectors are split between them."""
@@ -724,8 +782,8 @@ def _sectors(
     fractions = np.linspace(0.2, 0.95, 9)
     radii = inner + fractions * (radius - inner)
     h, w = labels.shape
-    xs = np.clip((cx + np.outer(np.cos(np.radians(angles)), radii)).astype(int), 0, w - 1)
-    ys = np.clip((cy - np.outer(np.sin(np.radians(angles)), radii)).astype(int), 0, h - 1)
+    xs = np.clip(np.floor(cx + np.outer(np.cos(np.radians(angles)), radii)).astype(int), 0, w - 1)
+    ys = np.clip(np.floor(cy - np.outer(np.sin(np.radians(angles)), radii)).astype(int), 0, h - 1)
     samples = labels[ys, xs]
     fill_set = np.array(list(fills))
     per_angle = np.full(len(angles), -1)
@@ -743,7 +801,9 @@ def _sectors(
         d = (known - j) % len(angles)
         forward = known[np.argmin(d)]
         backward = known[np.argmin((j - known) % len(angles))]
-        filled[j] = per_angle[forward] if (forward - j) % len(angles) <= (j - backward) % len(angles) else per_angle[backward]
+        filled[j] = (
+            per_angle[forward] if (forward - j) % len(angles) <= (j - backward) % len(angles) else per_angle[backward]
+        )
     # Runs of one colour; a run too short to be a sector (a blend at an edge) joins its neighbour.
     change = np.flatnonzero(filled != np.roll(filled, 1))
     if change.size == 0:
@@ -752,7 +812,7 @@ def _sectors(
     for a, b in zip(change, np.roll(change, -1), strict=True):
         length = (b - a) % len(angles) or len(angles)
         runs.append((int(filled[a]), float(angles[a]), length * step))
-    runs = [r for r in runs if r[2] >= 1.0] or runs
+    runs = _absorb_blends(runs, colors, background)
     merged: list[tuple[int, float, float]] = []
     for run in runs:
         if merged and merged[-1][0] == run[0]:
