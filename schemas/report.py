@@ -24,12 +24,14 @@ from typing import Any
 import pdfplumber
 
 from extractors.datasets import Curated
+from schemas.chart_flags import chart_flags, chart_flags_html
 from schemas.checks import Instance
 from schemas.dictionary import datasets
 from schemas.validate import CheckResult, ValidationRun
 from schemas.values import BBox, CellRef
 
 RESOLUTION = 150
+_CHART_FLAGS = "<!-- chart points withheld -->"  # where schemas.chart_flags' section goes
 MAX_IMAGES_PER_CHECK = 12
 MAX_ROWS_SHOWN = 200
 _RED = (220, 0, 0)
@@ -77,6 +79,7 @@ def write_report(
             for result in run.results
             if result.failures
         }
+        flags = chart_flags(curated, pdfs.page, folder)
     sources = _sources(run, pdf_paths)
     content = {
         "run_id": run_id,
@@ -87,9 +90,10 @@ def write_report(
             {"cell": ref.to_dict(), "failed_relations": n} for ref, n in _top_implicated(run, implicated)
         ],
         "evidence": {r.name + "@" + r.dataset: [e.to_dict() for e in evidence.get(id(r), [])] for r in run.results},
+        "chart_points_withheld": [{k: v for k, v in f.items() if k != "data_uri"} for f in flags],
     }
     (folder / "report.json").write_text(json.dumps(content, ensure_ascii=False, indent=2), encoding="utf-8")
-    page = _html(run, run_id, content, evidence, implicated)
+    page = _html(run, run_id, content, evidence, implicated).replace(_CHART_FLAGS, chart_flags_html(flags), 1)
     (folder / "index.html").write_text(page, encoding="utf-8")
     return folder / "index.html"
 
@@ -552,6 +556,7 @@ def _html(
                 f"<td>…{_e(fact.quote)}…</td></tr>"
             )
         out.append("</table>")
+    out.append(_CHART_FLAGS)
     out.append("<p class='meta noprint'>The same content as JSON: <a href='report.json'>report.json</a>.</p>")
     out.append(f"</main><script>{_SCRIPT}</script></body></html>")
     return "\n".join(out)

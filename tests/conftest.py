@@ -8,6 +8,9 @@ import tempfile
 # nothing leaks between runs or into ~/.prefect, and no analytics.
 os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="soetl-prefect-home-")
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+# Raster chart readings (OCR) cached for this session only: every test that extracts the report's
+# figures after the first reuses them, and nothing is read from a cache an earlier run left behind.
+os.environ["SOETL_CHART_CACHE"] = tempfile.mkdtemp(prefix="soetl-chart-cache-")
 from pathlib import Path
 
 import pdfplumber
