@@ -14,13 +14,15 @@ from extractors.errors import ExtractionError, NoTablesFound, NoTextLayer, Trunc
 from extractors.layout import TextLine, page_lines
 from extractors.model import ExtractionResult, PageProblem
 from extractors.pdfsource import describe, open_pdf, unwrap
+from extractors.raster_chart import raster_version
 from extractors.spec import ReportSpec, detect_kind, load_specs
 from extractors.tables import extract_tables
 
 log = logging.getLogger(__name__)
 
-# Bump when a change alters what extraction yields: cached extractions are keyed on it.
-EXTRACTOR_VERSION = "0.1.0"
+# Bump when a change alters what extraction yields: cached extractions are keyed on it (and so on
+# the raster chart reader's version, OCR package and runtime included).
+EXTRACTOR_VERSION = f"0.2.0+{raster_version()}"
 
 
 class UnknownReportKind(ExtractionError):
