@@ -209,7 +209,9 @@ def test_the_report_has_the_summary_sources_and_findings(sample_report: Path) ->
     for images in data["evidence"].values():
         for image in images:
             assert (sample_report.parent / image["image"]).is_file()
-    assert html.count("<img ") == sum(len(v) for v in data["evidence"].values())
+    withheld = [c for c in data["chart_points_withheld"] if c["image"]]  # chart points withheld, outlined
+    assert all((sample_report.parent / c["image"]).is_file() for c in withheld)
+    assert html.count("<img ") == sum(len(v) for v in data["evidence"].values()) + len(withheld)
 
 
 # ---------------------------------------------------------------- a real browser
