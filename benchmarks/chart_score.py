@@ -1,5 +1,6 @@
 """Chart points against their truth: right (the printed value, published), flagged (withheld, with
-reasons) or wrong (published and not the printed value, or printed and neither published nor flagged)."""
+reasons), missed (neither published nor flagged: the reader lost it without saying so) or wrong
+(published, and not the printed value)."""
 
 from __future__ import annotations
 
@@ -15,16 +16,18 @@ from extractors.model import FigureRecord
 class Score:
     right: int = 0
     flagged: int = 0
+    missed: int = 0
     wrong: int = 0
-    wrong_points: list[tuple[str, str, str, float, Any]] = field(default_factory=list)
+    wrong_points: list[tuple[str, str, str, float, Any]] = field(default_factory=list)  # missed and wrong
 
     @property
     def total(self) -> int:
-        return self.right + self.flagged + self.wrong
+        return self.right + self.flagged + self.missed + self.wrong
 
     def add(self, other: Score) -> None:
         self.right += other.right
         self.flagged += other.flagged
+        self.missed += other.missed
         self.wrong += other.wrong
         self.wrong_points += other.wrong_points
 
@@ -49,7 +52,10 @@ def score_figure(record: FigureRecord, truth: dict[str, Any]) -> Score:
             elif point is None and key in flagged:
                 score.flagged += 1
             else:
-                score.wrong += 1
+                if point is None:
+                    score.missed += 1
+                else:
+                    score.wrong += 1
                 got = None if point is None else point.value
                 score.wrong_points.append((truth["id"], name, t["category"], expected, got))
     return score

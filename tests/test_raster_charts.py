@@ -94,7 +94,7 @@ def test_every_raster_point_is_right_or_withheld(records, report_truth):
     for score in score_all(records, raster_truth(report_truth)).values():
         total.add(score)
     assert total.total == RASTER_POINTS
-    assert total.wrong == 0, total.wrong_points
+    assert total.wrong == 0 and total.missed == 0, total.wrong_points
     assert total.right >= MIN_RIGHT, (total.right, total.flagged)
 
 
