@@ -19,6 +19,7 @@ from extractors.chart_geometry import (
 )
 from extractors.chart_legend import LegendEntry
 from extractors.layout import BBox
+from extractors.model import ChartPoint, FlaggedPoint
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,13 @@ def read_pie(
         )
     order = {e.name: i for i, e in enumerate(legend)}
     reading.points.sort(key=lambda p: order.get(p.category, len(order)))
+    found = {p.category for p in reading.points}
+    for entry in legend:
+        if entry.marker == "patch" and entry.name not in found:
+            # A slice the legend names but the drawing does not show apart (too thin, or merged with a
+            # neighbour of a like colour): its point is withheld, not silently absent.
+            point = ChartPoint(fallback_name, entry.name, math.nan, unit or "", "geometry")
+            reading.flagged.append(FlaggedPoint(point, ["no slice of this legend colour found"]))
     reading.problems += check_against_geometry(reading.points, reading.axes)
     return reading
 

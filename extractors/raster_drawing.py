@@ -683,6 +683,8 @@ def _pie(
     if not fills:
         return None
     ink = np.isin(labels, list(fills)).astype(np.uint8)
+    # Thin strokes first (leader lines, a legend's line), then the separators between the sectors.
+    ink = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     gap = max(3, int(round(2.5 / image.pixel)))
     closed = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((gap, gap), np.uint8))
     n, comp, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
