@@ -92,7 +92,7 @@ def read_cartesian(drawing: Drawing, legend: Sequence[LegendEntry], fallback_nam
     reading.problems += [f"label {w.text} at ({w.cx:.0f}, {w.cy:.0f}) belongs to no mark" for w in stray]
     unreadable = {side for side, axis in axes.items() if axis is None}
     reading.stacked = {m.series for m in marks if m.stacked}
-    _build_points(reading, marks, pairs, categories, calibrated, unreadable)
+    _build_points(reading, marks, pairs, categories, calibrated, unreadable, legend)
     reading.problems += check_against_geometry(reading.points, reading.axes)
     return reading
 
@@ -319,6 +319,7 @@ def _build_points(
     categories: Sequence[Category],
     axes: Mapping[str, AxisCalibration],
     unreadable: set[str],
+    legend: Sequence[LegendEntry] = (),
 ) -> None:
     if not categories:
         reading.problems.append("no category labels found under the plot")
@@ -341,7 +342,7 @@ def _build_points(
             else:
                 reading.points.append(point)
     _flag_duplicates(reading)
-    _flag_missing(reading, marks, categories)
+    _flag_missing(reading, [*marks, *_legend_only(marks, legend)], categories)
 
 
 def _choose_axis(
@@ -390,6 +391,12 @@ def _nearest_category(x: float, categories: Sequence[Category]) -> str | None:
     spacing = min((b - a for a, b in zip(xs, xs[1:], strict=False)), default=float("inf"))
     limit = 0.6 * spacing if math.isfinite(spacing) else float("inf")
     return best.name if abs(best.x - x) <= limit else None
+
+
+def _legend_only(marks: Sequence[Mark], legend: Sequence[LegendEntry]) -> list[Mark]:
+    """Stand-ins for the series the legend names but no mark was found of: all their points are lost."""
+    drawn = {m.series for m in marks}
+    return [Mark(e.name, "bar", e.box, e.color) for e in legend if e.name not in drawn]
 
 
 def _flag_missing(reading: ChartReading, marks: Sequence[Mark], categories: Sequence[Category]) -> None:
