@@ -172,7 +172,8 @@ def chart_point(
 
 
 def _rounded(value: float | None, decimals: int) -> float | None:
-    return None if value is None else round(value, decimals)
+    # A plain float: numpy's would not survive a round trip through JSON (the chart cache) unchanged.
+    return None if value is None else round(float(value), decimals)
 
 
 def label_tolerance(label_text: str | None, axis: AxisCalibration) -> float:

@@ -20,7 +20,7 @@ from extractors.raster_drawing import raster_drawing, trace
 from extractors.raster_image import RegionImage, region_image
 
 # Bump when tracing or reading changes what a raster chart yields: cached readings are keyed on it.
-RASTER_READER_VERSION = "2"
+RASTER_READER_VERSION = "3"
 
 
 @dataclass

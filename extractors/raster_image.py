@@ -53,7 +53,7 @@ class RegionImage:
 
     def to_pt(self, box: tuple[float, float, float, float]) -> BBox:
         """A box in pixel coordinates (edges, not centres) as PDF points."""
-        x0, y0, x1, y1 = box
+        x0, y0, x1, y1 = (float(v) for v in box)
         return (
             self.bbox[0] + x0 / self.scale_x,
             self.bbox[1] + y0 / self.scale_y,
@@ -63,7 +63,7 @@ class RegionImage:
 
     def point_to_pt(self, x: float, y: float) -> tuple[float, float]:
         """A pixel position (x, y of its centre at +0.5) as PDF points."""
-        return (self.bbox[0] + x / self.scale_x, self.bbox[1] + y / self.scale_y)
+        return (self.bbox[0] + float(x) / self.scale_x, self.bbox[1] + float(y) / self.scale_y)
 
 
 def region_image(page: Page, bbox: BBox, document: pypdfium2.PdfDocument | None = None) -> RegionImage:
