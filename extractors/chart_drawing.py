@@ -26,6 +26,8 @@ class Word:
     bottom: float
     color: Color | None
     size: float
+    anchor: Point | None = None  # where a slanted category name meets its axis (raster charts)
+    confidence: float | None = None  # the OCR's, for a word read from pixels
 
     @property
     def cx(self) -> float:
@@ -76,9 +78,16 @@ class Shape:
 
 @dataclass(frozen=True)
 class Drawing:
+    """A chart as words and shapes, whether read from a PDF's objects or traced from an image's pixels."""
+
     bbox: BBox
     words: tuple[Word, ...]
     shapes: tuple[Shape, ...]
+    pixel: float = 0.0  # a traced image's pixel size in points; 0 for a drawing read from its objects
+
+    def slack(self, points: float, pixels: float = 0.0) -> float:
+        """A position tolerance: ``points`` for a drawing, at least ``pixels`` pixels for a traced image."""
+        return max(points, pixels * self.pixel)
 
 
 @dataclass(frozen=True)

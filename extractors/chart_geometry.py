@@ -11,8 +11,12 @@ from dataclasses import dataclass, field
 
 from extractors.chart_drawing import Drawing, Mark, Word
 from extractors.layout import BBox
-from extractors.model import ChartPoint
+from extractors.model import ChartPoint, FlaggedPoint
 from extractors.numbers import decimals_of
+
+# How many pixels a mark's edge or centre may be off in a traced image: anti-aliasing blurs an edge
+# over one, a stack's white separators take half of one from each segment.
+MARK_PIXELS = 2.5
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,9 @@ class AxisCalibration:
     slope: float
     span: float  # the value range the ticks cover (a pie's: its total)
     unit: str | None = None
+    # ± how far a mark's value can be told from a traced image's pixels; None for a drawing read from
+    # its objects, whose geometry is exact.
+    precision: float | None = None
 
     def value_at(self, y: float) -> float:
         return self.intercept + self.slope * y
@@ -36,6 +43,8 @@ class ChartReading:
     points: list[ChartPoint] = field(default_factory=list)
     axes: dict[str, AxisCalibration] = field(default_factory=dict)  # series name → its axis
     problems: list[str] = field(default_factory=list)
+    flagged: list[FlaggedPoint] = field(default_factory=list)  # read, but not proved (chart_proof)
+    stacked: set[str] = field(default_factory=set)  # series drawn as stack segments
 
 
 @dataclass(frozen=True)
@@ -64,10 +73,11 @@ def tick_offset(ticks: Sequence[Word], rules: Sequence[float]) -> float:
 def calibrate(
     ticks: Sequence[Word], offset: float, drawing: Drawing, frame: Frame, side: str
 ) -> AxisCalibration | None:
-    """Least-squares value = a + b·y over the ticks, each placed at its box centre plus ``offset``.
+    """Least-squares value = a + b·y over the ticks, each placed at its box centre plus ``offset``
+    (in a traced image, at the gridline it labels when there is one: OCR boxes are a pixel or two off).
 
     None when the ticks do not make a linear, upward-growing scale (a log or broken axis is not read)."""
-    ys = [w.cy + offset for w in ticks]
+    ys = [_tick_y(w, offset, frame, drawing) for w in ticks]
     values = [float(w.number) for w in ticks if w.number is not None]
     if len({round(y, 1) for y in ys}) < 2 or len(set(values)) < 2:
         return None
@@ -76,9 +86,18 @@ def calibrate(
     intercept = mv - slope * my
     span = max(values) - min(values)
     misfit = max(abs(intercept + slope * y - v) for y, v in zip(ys, values, strict=True))
-    if slope >= 0 or misfit > 0.01 * span:
+    if slope >= 0 or misfit > max(0.01 * span, 1.5 * drawing.pixel * abs(slope)):
         return None
-    return AxisCalibration(side, intercept, slope, span, _axis_unit(ticks, drawing, frame))
+    precision = abs(slope) * MARK_PIXELS * drawing.pixel + misfit if drawing.pixel else None
+    return AxisCalibration(side, intercept, slope, span, _axis_unit(ticks, drawing, frame), precision)
+
+
+def _tick_y(word: Word, offset: float, frame: Frame, drawing: Drawing) -> float:
+    y = word.cy + offset
+    if not drawing.pixel:
+        return y
+    rule = min(frame.rules, key=lambda r: abs(r - y), default=None)
+    return rule if rule is not None and abs(rule - y) <= max(0.4 * word.height, 2 * drawing.pixel) else y
 
 
 def _axis_unit(ticks: Sequence[Word], drawing: Drawing, frame: Frame) -> str | None:
@@ -111,10 +130,17 @@ def measure(mark: Mark, axis: AxisCalibration) -> float:
 
 
 def chart_point(
-    series: str, category: str, label: Word | None, unit: str, geometry: float | None, box: BBox
+    series: str,
+    category: str,
+    label: Word | None,
+    unit: str,
+    geometry: float | None,
+    box: BBox,
+    precision: float | None = None,
 ) -> ChartPoint:
     """The point a label gives, with the drawing's value beside it; without a number printed, the point
-    the drawing gives (NaN when there is no axis to measure on), placed at the mark's ``box``."""
+    the drawing gives (NaN when there is no axis to measure on), placed at the mark's ``box`` and
+    rounded to what the drawing can tell (``precision``, for a traced image)."""
     if label is not None and label.number is not None:
         return ChartPoint(
             series,
@@ -125,19 +151,37 @@ def chart_point(
             label.text,
             _rounded(geometry, decimals_of(label.text) + 2),
             label.bbox,
+            mark_bbox=box,
+            confidence=label.confidence,
+            precision=precision,
         )
-    value = _rounded(geometry, 3)
-    return ChartPoint(series, category, value if value is not None else math.nan, unit, "geometry", None, value, box)
+    digits = 3 if not precision else max(0, -math.floor(math.log10(precision)))
+    value = _rounded(geometry, digits)
+    return ChartPoint(
+        series,
+        category,
+        value if value is not None else math.nan,
+        unit,
+        "geometry",
+        None,
+        value,
+        box,
+        mark_bbox=box,
+        precision=precision,
+    )
 
 
 def _rounded(value: float | None, decimals: int) -> float | None:
-    return None if value is None else round(value, decimals)
+    # A plain float: numpy's would not survive a round trip through JSON (the chart cache) unchanged.
+    return None if value is None else round(float(value), decimals)
 
 
 def label_tolerance(label_text: str | None, axis: AxisCalibration) -> float:
-    """Half a unit of the label's last printed digit, or 2% of the axis span, whichever is larger."""
+    """Half a unit of the label's last printed digit, or what the drawing can tell, whichever is
+    larger: 2% of the axis span for a drawing's objects, the axis' pixel precision for a traced image."""
     decimals = decimals_of(label_text) if label_text else 0
-    return max(0.5 * 10.0**-decimals, 0.02 * axis.span)
+    drawn = 0.02 * axis.span if axis.precision is None else axis.precision
+    return max(0.5 * 10.0**-decimals, drawn)
 
 
 def check_against_geometry(points: Iterable[ChartPoint], axes: Mapping[str, AxisCalibration]) -> list[str]:

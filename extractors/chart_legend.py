@@ -25,12 +25,12 @@ class LegendEntry:
 
 def find_legend(drawing: Drawing) -> list[LegendEntry]:
     """Legend entries in reading order: a swatch or short stroke, then its name to the right."""
-    markers = [(s, "patch") for s in drawing.shapes if _is_patch_marker(s, drawing.shapes)]
+    markers = [(s, "patch") for s in drawing.shapes if _is_patch_marker(s, drawing.shapes, drawing.slack(0.8, 4.0))]
     markers += [(s, "stroke") for s in drawing.shapes if _is_stroke_marker(s)]
     entries = []
     starts = [s.box[2] for s, _ in markers]
     for shape, marker in markers:
-        words = _legend_words(shape, drawing.words, starts)
+        words = _legend_words(shape, drawing.words, starts, drawing.slack(0.0, 2.0))
         color = shape.fill if marker == "patch" else shape.stroke
         if not words or color is None:
             continue
@@ -40,7 +40,7 @@ def find_legend(drawing: Drawing) -> list[LegendEntry]:
     return sorted(entries, key=lambda e: (round(e.box[1] / 4), e.box[0]))
 
 
-def _is_patch_marker(shape: Shape, shapes: Sequence[Shape]) -> bool:
+def _is_patch_marker(shape: Shape, shapes: Sequence[Shape], slack: float) -> bool:
     # Line markers (circles) in a legend are curves of many points; swatches are rects.
     if shape.fill is None or is_white(shape.fill) or (len(shape.pts) > 6 and not shape.is_rect):
         return False
@@ -48,7 +48,10 @@ def _is_patch_marker(shape: Shape, shapes: Sequence[Shape]) -> bool:
         return False
     # A thin stacked segment is as small, but it touches the segments above and below it.
     return not any(
-        other is not shape and other.fill is not None and not is_white(other.fill) and touches(other.box, shape.box)
+        other is not shape
+        and other.fill is not None
+        and not is_white(other.fill)
+        and touches(other.box, shape.box, slack)
         for other in shapes
     )
 
@@ -63,10 +66,10 @@ def _is_stroke_marker(shape: Shape) -> bool:
     )
 
 
-def _legend_words(marker: Shape, words: Sequence[Word], starts: Sequence[float]) -> list[Word]:
+def _legend_words(marker: Shape, words: Sequence[Word], starts: Sequence[float], overlap: float) -> list[Word]:
     cy = marker.centre[1]
     row = sorted((w for w in words if w.top - 1.0 <= cy <= w.bottom + 1.0), key=lambda w: w.x0)
-    first = next((w for w in row if 0.0 <= w.x0 - marker.box[2] <= LEGEND_TEXT_GAP), None)
+    first = next((w for w in row if -overlap <= w.x0 - marker.box[2] <= LEGEND_TEXT_GAP), None)
     if first is None:
         return []
     chosen = [first]

@@ -9,9 +9,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from extractors.chart_drawing import Color, Drawing, Point, Shape, Word, inside_any, is_white, same_color
-from extractors.chart_geometry import AxisCalibration, ChartReading, chart_point, check_against_geometry, strip_unit
+from extractors.chart_geometry import (
+    MARK_PIXELS,
+    AxisCalibration,
+    ChartReading,
+    chart_point,
+    check_against_geometry,
+    strip_unit,
+)
 from extractors.chart_legend import LegendEntry
 from extractors.layout import BBox
+from extractors.model import ChartPoint, FlaggedPoint
 
 
 @dataclass(frozen=True)
@@ -21,6 +29,7 @@ class Slice:
     start: float  # degrees
     sweep: float  # degrees, signed by drawing direction
     box: BBox
+    radius: float = 0.0
 
     def contains(self, angle: float) -> bool:
         offset = (angle - self.start) % 360.0 if self.sweep >= 0 else (self.start - angle) % 360.0
@@ -88,7 +97,7 @@ def _slice(shape: Shape, rim: Sequence[Point], apex: tuple[float, float]) -> Sli
     angles = [_angle(pt, apex) for pt in rim]
     sweep = sum(((b - a + 180.0) % 360.0) - 180.0 for a, b in zip(angles, angles[1:], strict=False))
     assert shape.fill is not None
-    return Slice(shape.fill, apex, angles[0], sweep, shape.box)
+    return Slice(shape.fill, apex, angles[0], sweep, shape.box, math.dist(rim[0], apex))
 
 
 def _angle(pt: Point, centre: Point) -> float:
@@ -112,7 +121,12 @@ def read_pie(
     values = [float(w.number) for w in owner.values() if w.number is not None]
     percent = (unit is not None and "%" in unit) or abs(sum(values) - 100.0) <= 1.5
     total = 100.0 if percent else sum(values)
-    axis = AxisCalibration("pie", 0.0, 0.0, total, unit)
+    # A traced pie's edges are good to a pixel or two at its rim: that much of the turn, at most.
+    radius = max((sl.radius for sl in slices), default=0.0)
+    precision = None
+    if drawing.pixel and radius > 0:
+        precision = total * math.degrees(MARK_PIXELS * drawing.pixel / radius) / 360.0
+    axis = AxisCalibration("pie", 0.0, 0.0, total, unit, precision)
     reading.axes[fallback_name] = axis
     for k, sl in enumerate(slices):
         entry = next((e for e in legend if e.marker == "patch" and same_color(e.color, sl.color)), None)
@@ -120,9 +134,18 @@ def read_pie(
         if entry is None:
             reading.problems.append(f"pie slice {k + 1} has no legend entry of its colour")
         geometry = abs(sl.sweep) / 360.0 * total
-        reading.points.append(chart_point(fallback_name, category, owner.get(k), unit or "", geometry, sl.box))
+        reading.points.append(
+            chart_point(fallback_name, category, owner.get(k), unit or "", geometry, sl.box, precision)
+        )
     order = {e.name: i for i, e in enumerate(legend)}
     reading.points.sort(key=lambda p: order.get(p.category, len(order)))
+    found = {p.category for p in reading.points}
+    for entry in legend:
+        if entry.marker == "patch" and entry.name not in found:
+            # A slice the legend names but the drawing does not show apart (too thin, or merged with a
+            # neighbour of a like colour): its point is withheld, not silently absent.
+            point = ChartPoint(fallback_name, entry.name, math.nan, unit or "", "geometry")
+            reading.flagged.append(FlaggedPoint(point, ["no slice of this legend colour found"]))
     reading.problems += check_against_geometry(reading.points, reading.axes)
     return reading
 

@@ -39,8 +39,9 @@ from extractors.chart_geometry import (
 )
 from extractors.chart_legend import LegendEntry, find_legend
 from extractors.chart_pie import find_pie_slices, read_pie
+from extractors.chart_proof import prove
 from extractors.layout import BBox, clean_text
-from extractors.model import ChartPoint
+from extractors.model import ChartPoint, FlaggedPoint
 
 # A label further than this many of its own heights from every mark belongs to none of them.
 LABEL_REACH = 3.0
@@ -54,12 +55,17 @@ def read_vector_chart(page: Page, bbox: BBox, fallback_name: str = "") -> ChartR
     ``fallback_name`` names the series of a chart that has no legend entry for it (a pie's one series,
     a single-series bar chart).
     """
-    drawing = read_drawing(page, bbox)
+    return read_chart(read_drawing(page, bbox), fallback_name)
+
+
+def read_chart(drawing: Drawing, fallback_name: str = "") -> ChartReading:
+    """Series of a chart given as words and shapes, whether read from a PDF's objects or traced from
+    an image's pixels (raster_drawing)."""
     legend = find_legend(drawing)
     slices = find_pie_slices(drawing, legend)
     if slices:
-        return read_pie(drawing, legend, slices, fallback_name)
-    return read_cartesian(drawing, legend, fallback_name)
+        return prove(read_pie(drawing, legend, slices, fallback_name))
+    return prove(read_cartesian(drawing, legend, fallback_name))
 
 
 def read_cartesian(drawing: Drawing, legend: Sequence[LegendEntry], fallback_name: str) -> ChartReading:
@@ -85,7 +91,8 @@ def read_cartesian(drawing: Drawing, legend: Sequence[LegendEntry], fallback_nam
     pairs, stray = match_labels(labels, marks)
     reading.problems += [f"label {w.text} at ({w.cx:.0f}, {w.cy:.0f}) belongs to no mark" for w in stray]
     unreadable = {side for side, axis in axes.items() if axis is None}
-    _build_points(reading, marks, pairs, categories, calibrated, unreadable)
+    reading.stacked = {m.series for m in marks if m.stacked}
+    _build_points(reading, marks, pairs, categories, calibrated, unreadable, legend)
     reading.problems += check_against_geometry(reading.points, reading.axes)
     return reading
 
@@ -112,18 +119,20 @@ def _bar_marks(
             continue  # a coloured box the legend does not name is decoration, not data
         name = entry.name if entry else fallback_name
         marks.append(Mark(name, "bar", s.box, s.fill))
-    return _mark_stacks(marks)
+    return _mark_stacks(marks, drawing)
 
 
-def _mark_stacks(bars: list[Mark]) -> list[Mark]:
-    """Bars sharing a column and touching end to end are segments of one stack."""
+def _mark_stacks(bars: list[Mark], drawing: Drawing) -> list[Mark]:
+    """Bars sharing a column and touching end to end are segments of one stack (in a traced image,
+    the white edge drawn between segments parts them by a few pixels)."""
+    edge, touch = drawing.slack(0.5, 2.0), drawing.slack(0.8, 4.0)
     out = []
     for bar in bars:
         stacked = any(
             other is not bar
-            and abs(other.box[0] - bar.box[0]) < 0.5
-            and abs(other.box[2] - bar.box[2]) < 0.5
-            and (abs(other.box[1] - bar.box[3]) < 0.8 or abs(other.box[3] - bar.box[1]) < 0.8)
+            and abs(other.box[0] - bar.box[0]) < edge
+            and abs(other.box[2] - bar.box[2]) < edge
+            and (abs(other.box[1] - bar.box[3]) < touch or abs(other.box[3] - bar.box[1]) < touch)
             for other in bars
         )
         out.append(replace(bar, stacked=stacked))
@@ -200,7 +209,8 @@ def _ticks(drawing: Drawing, frame: Frame, side: str, exclude: set[Word]) -> lis
             continue
         if not frame.top - w.height <= w.cy <= frame.bottom + w.height:
             continue
-        if (side == "primary" and w.x1 <= frame.x0 + 0.5) or (side == "secondary" and w.x0 >= frame.x1 - 0.5):
+        slack = drawing.slack(0.5, 2.0)
+        if (side == "primary" and w.x1 <= frame.x0 + slack) or (side == "secondary" and w.x0 >= frame.x1 - slack):
             out.append(w)
     return out
 
@@ -309,6 +319,7 @@ def _build_points(
     categories: Sequence[Category],
     axes: Mapping[str, AxisCalibration],
     unreadable: set[str],
+    legend: Sequence[LegendEntry] = (),
 ) -> None:
     if not categories:
         reading.problems.append("no category labels found under the plot")
@@ -331,6 +342,7 @@ def _build_points(
             else:
                 reading.points.append(point)
     _flag_duplicates(reading)
+    _flag_missing(reading, [*marks, *_legend_only(marks, legend)], categories)
 
 
 def _choose_axis(
@@ -368,7 +380,7 @@ def _point(
         return None
     geometry = measure(mark, axis) if axis is not None else None
     unit = (axis.unit if axis else None) or ""
-    return chart_point(mark.series, category, label, unit, geometry, mark.box)
+    return chart_point(mark.series, category, label, unit, geometry, mark.box, axis.precision if axis else None)
 
 
 def _nearest_category(x: float, categories: Sequence[Category]) -> str | None:
@@ -379,6 +391,24 @@ def _nearest_category(x: float, categories: Sequence[Category]) -> str | None:
     spacing = min((b - a for a, b in zip(xs, xs[1:], strict=False)), default=float("inf"))
     limit = 0.6 * spacing if math.isfinite(spacing) else float("inf")
     return best.name if abs(best.x - x) <= limit else None
+
+
+def _legend_only(marks: Sequence[Mark], legend: Sequence[LegendEntry]) -> list[Mark]:
+    """Stand-ins for the series the legend names but no mark was found of: all their points are lost."""
+    drawn = {m.series for m in marks}
+    return [Mark(e.name, "bar", e.box, e.color) for e in legend if e.name not in drawn]
+
+
+def _flag_missing(reading: ChartReading, marks: Sequence[Mark], categories: Sequence[Category]) -> None:
+    """A category with no mark of a series that has marks elsewhere: the mark was lost (hidden under
+    another, or not found), and the point it would give is flagged rather than silently absent."""
+    unit = {p.series: p.unit for p in reading.points}
+    for name in dict.fromkeys(m.series for m in marks):
+        found = {p.category for p in reading.points if p.series == name}
+        for category in categories:
+            if category.name not in found:
+                point = ChartPoint(name, category.name, math.nan, unit.get(name, ""), "geometry")
+                reading.flagged.append(FlaggedPoint(point, ["no mark of this series found in this category"]))
 
 
 def _flag_duplicates(reading: ChartReading) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from extractors.model import Cell, ExtractedTable, ExtractionResult
+from extractors.model import Cell, ExtractedTable, ExtractionResult, FigureRecord
 from extractors.statements import STATEMENT_COLUMNS
 
 EXECUTION_COLUMNS = [
@@ -60,7 +60,7 @@ DATASET_COLUMNS: dict[str, list[str]] = {
     "ito_by_region": ["year", "region", "ito_execution_usd_100m", "is_total"],
     "demo_city_clusters": ["year", "region", *CLUSTER_COLUMNS, "is_total"],
     "figures": ["figure_id", "title", "page", "kind", "bbox", "source_note", "image_path", "has_data"],
-    "chart_series": ["figure_id", "series", "category", "value", "unit", "value_origin"],
+    "chart_series": ["figure_id", "series", "category", "value", "unit", "value_origin", "page", "bbox", "crop_sha256"],
     "facts": ["table_id", "row_label", "column_label", "value", "value_text", "unit", "page", "bbox"],
     "statements": ["statement_id", *STATEMENT_COLUMNS],
     "tables": [
@@ -112,6 +112,7 @@ class Curated:
     cells: pd.DataFrame  # PROVENANCE_COLUMNS: where each dataset value was printed
     tables: dict[str, ExtractedTable] = field(default_factory=dict)
     problems: list[ShapingProblem] = field(default_factory=list)  # tables that could not feed their dataset
+    figures: list[FigureRecord] = field(default_factory=list)  # with the chart points withheld (flagged)
 
 
 class _Builder:
@@ -375,6 +376,9 @@ def curate(result: ExtractionResult, source_id: str) -> Curated:
                     "value": point.value,
                     "unit": point.unit,
                     "value_origin": point.value_origin,
+                    "page": fig.page,
+                    "bbox": list(point.bbox) if point.bbox else None,
+                    "crop_sha256": fig.crop_sha256,
                 },
                 {"value": (fig.figure_id, label)} if label else {},
             )
@@ -386,4 +390,4 @@ def curate(result: ExtractionResult, source_id: str) -> Curated:
         frame.insert(len(frame.columns), "source_sha256", result.source_sha256)
         frames[builder.name] = frame
     cells = pd.DataFrame([c for b in builders for c in b.cells], columns=PROVENANCE_COLUMNS)
-    return Curated(frames, cells, {t.table_id: t for t in result.tables}, problems)
+    return Curated(frames, cells, {t.table_id: t for t in result.tables}, problems, list(result.figures))

@@ -17,13 +17,16 @@ from extractors.errors import ExtractionError, NoTablesFound, NoTextLayer, Trunc
 from extractors.layout import BBox, TextLine, page_lines
 from extractors.model import ExtractionResult, PageProblem
 from extractors.pdfsource import describe, open_pdf, unmapped_glyphs, unwrap
+from extractors.raster_chart import raster_version
 from extractors.spec import ReportSpec, detect_kind, load_specs
 from extractors.tables import extract_tables, tables_in_regions
 
 log = logging.getLogger(__name__)
 
-# Bump when a change alters what extraction yields: cached extractions are keyed on it.
-EXTRACTOR_VERSION = "0.3.0"  # 0.2.0: statements, problem kinds; 0.3.0: the structure layer
+# Bump when a change alters what extraction yields: cached extractions are keyed on it (and so on
+# the raster chart reader's version, OCR package and runtime included).
+# 0.2.0: statements, problem kinds; 0.3.0: the structure layer
+EXTRACTOR_VERSION = f"0.3.0+{raster_version()}"
 
 
 class ContentCache:

@@ -1,13 +1,16 @@
-"""Figures: find each captioned chart, render it to PNG, and read drawn charts back into series.
+"""Figures: find each captioned chart, render it to PNG, and read every chart back into series.
 
 A caption names a figure; the chart sits between the caption and its 数据来源 line (or above a caption
-placed under the chart); see figure_regions. Raster charts are recorded as images only. Drawn (vector)
-charts are read from their objects (chart_reading, chart_pie) and every label is checked against what
-the drawing itself implies (chart_geometry).
+placed under the chart); see figure_regions. Drawn (vector) charts are read from their objects; raster
+charts from their pixels, traced into the same words and shapes with OCR'd text (raster_chart). One
+reader serves both (chart_reading, chart_pie), and every value is proved against what the chart itself
+implies or flagged and withheld (chart_geometry, chart_proof). Raster readings are cached on the PDF's
+sha256 and the reader's version (chart_cache): OCR never runs twice on an unchanged PDF.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -16,6 +19,7 @@ from pdfplumber.page import Page
 from pdfplumber.utils.exceptions import MalformedPDFException
 from pypdfium2 import PdfiumError
 
+from extractors.chart_cache import ChartCache, default_dir, from_entry, to_entry
 from extractors.chart_drawing import area, clamp, contains, fill_color, is_white, obj_box, overlap_area
 from extractors.chart_geometry import ChartReading
 from extractors.chart_reading import read_vector_chart
@@ -32,8 +36,14 @@ def extract_figures(
     image_dir: Path,
     caption_re: re.Pattern[str],
     dpi: int = MIN_DPI,
+    *,
+    read_raster: bool = True,
+    cache_dir: Path | None = None,
 ) -> list[FigureRecord]:
-    """One record per caption line matching ``caption_re`` (named groups ``number`` and ``title``)."""
+    """One record per caption line matching ``caption_re`` (named groups ``number`` and ``title``).
+
+    Raster charts are read unless ``read_raster`` is false; their readings are cached in ``cache_dir``
+    (default: chart_cache.default_dir())."""
     if dpi < MIN_DPI:
         raise ValueError(f"dpi {dpi} is below {MIN_DPI}; figure images would be too coarse to read")
     image_dir.mkdir(parents=True, exist_ok=True)
@@ -51,19 +61,81 @@ def extract_figures(
         for page, lines, caps, graphics in pages
         for line, _ in caps
     )
-    for page, lines, caps, graphics in pages:
-        caption_lines = [line for line, _ in caps]
-        for line, match in caps:
-            figure_id = f"图{match.group('number')}"
-            region = locate_region(line, lines, caption_lines, graphics, float(page.height), prefer=layout)
-            path = image_dir / _image_name(figure_id, used_names)
-            title = match.group("title").strip()
-            records.append(_figure_record(page, line, figure_id, title, region, path, dpi))
+    rasters = _RasterReader(pdf, cache_dir) if read_raster else None
+    try:
+        for page, lines, caps, graphics in pages:
+            caption_lines = [line for line, _ in caps]
+            for line, match in caps:
+                figure_id = f"图{match.group('number')}"
+                region = locate_region(line, lines, caption_lines, graphics, float(page.height), prefer=layout)
+                path = image_dir / _image_name(figure_id, used_names)
+                title = match.group("title").strip()
+                records.append(_figure_record(page, line, figure_id, title, region, path, dpi, rasters))
+    finally:
+        if rasters is not None:
+            rasters.close()
     return records
 
 
+class _RasterReader:
+    """Reads the raster charts of one PDF through its cache, opening the PDF for pixels only on a miss."""
+
+    def __init__(self, pdf: pdfplumber.PDF, cache_dir: Path | None) -> None:
+        from extractors.raster_chart import raster_version
+
+        self.pdf = pdf
+        self.version = raster_version()
+        self.cache = ChartCache(cache_dir or default_dir(), _sha256(pdf), self.version)
+        self.document = None
+
+    def read(self, page: Page, bbox: BBox, title: str, record: FigureRecord) -> None:
+        key = ChartCache.key(page.page_number, bbox, title)
+        entry = self.cache.get(key)
+        if entry is None:
+            from extractors.raster_chart import read_raster_chart
+            from extractors.raster_image import open_document
+
+            if self.document is None:
+                self.document = open_document(page)
+            raster = read_raster_chart(page, bbox, fallback_name=title, document=self.document)
+            reading = raster.reading
+            entry = to_entry(reading.points, reading.flagged, reading.problems, raster.crop_sha256)
+            self.cache.put(key, entry)
+        points, flagged, problems, crop = from_entry(entry)
+        record.points, record.flagged, record.crop_sha256 = points, flagged, crop
+        record.problems.extend(problems)
+        record.reader = self.version
+
+    def close(self) -> None:
+        try:
+            self.cache.save()
+        except OSError:
+            pass  # an unwritable cache costs the next run time, never this run its results
+        if self.document is not None:
+            self.document.close()
+
+
+def _sha256(pdf: pdfplumber.PDF) -> str:
+    h = hashlib.sha256()
+    if getattr(pdf, "path", None):
+        with open(pdf.path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                h.update(block)
+        return h.hexdigest()
+    pdf.stream.seek(0)
+    h.update(pdf.stream.read())
+    return h.hexdigest()
+
+
 def _figure_record(
-    page: Page, caption: TextLine, figure_id: str, title: str, region: Region, path: Path, dpi: int
+    page: Page,
+    caption: TextLine,
+    figure_id: str,
+    title: str,
+    region: Region,
+    path: Path,
+    dpi: int,
+    rasters: _RasterReader | None,
 ) -> FigureRecord:
     problems = list(region.problems)
     source = region.source.text if region.source else None
@@ -82,8 +154,13 @@ def _figure_record(
     record = FigureRecord(figure_id, title, page.page_number, bbox, source, image_path, kind, [], problems)
     if kind == "vector":
         reading = _read_guarded(page, bbox, title)
-        record.points = reading.points
+        record.points, record.flagged, record.reader = reading.points, reading.flagged, "vector"
         record.problems.extend(reading.problems)
+    elif kind == "raster" and rasters is not None:
+        try:
+            rasters.read(page, bbox, title, record)
+        except Exception as exc:  # one odd image must not cost the report its other figures
+            record.problems.append(f"raster chart could not be read: {type(exc).__name__}: {exc}")
     elif kind == "unknown":
         record.problems.append("the figure region holds neither an image nor a drawing")
     return record

@@ -75,7 +75,18 @@ class ChartPoint:
     value_origin: str  # "label" (read from a data label) or "geometry" (measured from the drawing)
     label_text: str | None = None
     geometry_value: float | None = None  # the value the drawing implies, for the cross-check
-    bbox: BBox | None = None
+    bbox: BBox | None = None  # the label's box (or the mark's, for a geometry value), PDF points
+    mark_bbox: BBox | None = None  # the mark the value belongs to (bar, segment, vertex, slice)
+    confidence: float | None = None  # the OCR's confidence in the label; None for a text layer's
+    precision: float | None = None  # ± of the drawing's value (a traced image's pixels)
+
+
+@dataclass
+class FlaggedPoint:
+    """A point the reading could not prove: never published, shown in the audit report."""
+
+    point: ChartPoint
+    reasons: list[str]
 
 
 @dataclass
@@ -89,6 +100,9 @@ class FigureRecord:
     kind: str  # "raster" (an image) or "vector" (drawn, labels as text)
     points: list[ChartPoint] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # label/geometry disagreements and the like
+    flagged: list[FlaggedPoint] = field(default_factory=list)  # read but not proved: withheld
+    crop_sha256: str | None = None  # of the pixels the points were read from (raster charts)
+    reader: str | None = None  # what read the points: "vector" or the OCR's version
 
     @property
     def has_data(self) -> bool:

@@ -226,6 +226,8 @@ def nightly(catalog: Path | str | None = None, data_dir: Path | str | None = Non
     catalog_path = Path(catalog) if catalog else data / "catalog.toml"
     sources = load_catalog(catalog_path)
     raw_dir, cache_dir = data / "raw", data / ".cache"
+    # Raster chart readings are cached beside the rest of the run's cache, not in the user's home.
+    os.environ.setdefault("SOETL_CHART_CACHE", str(cache_dir / "charts"))
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
     summary = RunSummary(run_id=run_id, data_dir=str(data))
     spec_dir = spec_dir_default()

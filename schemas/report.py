@@ -24,12 +24,14 @@ from typing import Any
 import pdfplumber
 
 from extractors.datasets import Curated
+from schemas.chart_flags import chart_flags, chart_flags_html
 from schemas.checks import Instance
 from schemas.dictionary import datasets
 from schemas.validate import CheckResult, ValidationRun
 from schemas.values import BBox, CellRef
 
 RESOLUTION = 150
+_CHART_FLAGS = "<!-- chart points withheld -->"  # where schemas.chart_flags' section goes
 MAX_IMAGES_PER_CHECK = 12
 MAX_ROWS_SHOWN = 200
 _RED = (220, 0, 0)
@@ -91,6 +93,7 @@ def write_report(
         from schemas.report_reconcile import reconciliation_section  # issue 14: stated figures side by side
 
         side_by_side, side_items = reconciliation_section(run, curated, pdfs, folder)
+        flags = chart_flags(curated, pdfs.page, folder)
     sources = _sources(run, pdf_paths, outcome)
     errors = list((outcome or {}).get("errors", []))
     content = {
@@ -106,9 +109,12 @@ def write_report(
         ],
         "evidence": {r.name + "@" + r.dataset: [e.to_dict() for e in evidence.get(id(r), [])] for r in run.results},
         "side_by_side": side_items,
+        "chart_points_withheld": [{k: v for k, v in f.items() if k != "data_uri"} for f in flags],
     }
     (folder / "report.json").write_text(json.dumps(content, ensure_ascii=False, indent=2), encoding="utf-8")
-    page = _html(run, run_id, content, evidence, implicated, side_by_side)
+    page = _html(run, run_id, content, evidence, implicated, side_by_side).replace(
+        _CHART_FLAGS, chart_flags_html(flags), 1
+    )
     (folder / "index.html").write_text(page, encoding="utf-8")
     return folder / "index.html"
 
@@ -666,6 +672,7 @@ def _html(
                 f"<td>…{_e(fact.quote)}…</td></tr>"
             )
         out.append("</table>")
+    out.append(_CHART_FLAGS)
     out.append("<p class='meta noprint'>The same content as JSON: <a href='report.json'>report.json</a>.</p>")
     out.append(f"</main><script>{_SCRIPT}</script></body></html>")
     return "\n".join(out)

@@ -8,6 +8,12 @@ import tempfile
 # nothing leaks between runs or into ~/.prefect, and no analytics.
 os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="soetl-prefect-home-")
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+# Raster chart readings (OCR) cached for this session only: every test that extracts the report's
+# figures after the first reuses them, and nothing is read from a cache an earlier run left behind
+# (SOETL_TEST_CHART_CACHE names a lasting one, for a developer re-running tests while they work).
+os.environ["SOETL_CHART_CACHE"] = os.environ.get("SOETL_TEST_CHART_CACHE") or tempfile.mkdtemp(
+    prefix="soetl-chart-cache-"
+)
 from pathlib import Path
 
 import pdfplumber

@@ -209,10 +209,13 @@ def test_the_report_has_the_summary_sources_and_findings(sample_report: Path) ->
     for images in data["evidence"].values():
         for image in images:
             assert (sample_report.parent / image["image"]).is_file()
-    # ... and so do the stated figures side by side with what they disagree with (issue 14), one crop a side.
+    # ... and so do the stated figures side by side with what they disagree with (issue 14), one crop a side,
+    # and the chart points withheld, outlined (issue 13).
     sides = [side for item in data["side_by_side"] for side in [item["stated"], *item["printed_elsewhere"]]]
     assert all((sample_report.parent / side["image"]).is_file() for side in sides)
-    assert html.count("<img ") == sum(len(v) for v in data["evidence"].values()) + len(sides)
+    withheld = [c for c in data["chart_points_withheld"] if c["image"]]
+    assert all((sample_report.parent / c["image"]).is_file() for c in withheld)
+    assert html.count("<img ") == sum(len(v) for v in data["evidence"].values()) + len(sides) + len(withheld)
 
 
 # ---------------------------------------------------------------- a real browser

@@ -63,7 +63,8 @@ def test_every_figure_has_an_image_of_at_least_150_dpi(figures):
 
 def test_raster_or_vector_as_rendered(figures, report_truth):
     assert [f.kind for f in figures] == [t["render"] for t in report_truth["figures"]]
-    assert all(not f.points for f in figures if f.kind == "raster")
+    assert all(f.has_data and f.crop_sha256 for f in figures if f.kind == "raster")
+    assert all(f.reader == "vector" and f.crop_sha256 is None for f in figures if f.kind == "vector")
 
 
 def test_regions_lie_between_caption_and_source_note(figures, lines_by_page):
@@ -111,6 +112,7 @@ def test_vector_points_equal_truth(by_id, report_truth, report_pdf):
 def test_vector_figures_agree_with_their_geometry(by_id, report_truth):
     for truth in vector_truth(report_truth):
         assert by_id[truth["id"]].problems == [], truth["id"]
+        assert by_id[truth["id"]].flagged == [], truth["id"]
 
 
 def test_units_come_from_the_axes(by_id):

@@ -300,6 +300,13 @@ def _rc() -> dict[str, Any]:
     }
 
 
+def draw(fig: FigureSpec) -> Figure:
+    """The figure drawn, not yet saved, under the replica's style (for builders that restyle it: the
+    raster-chart variants of samples/chart_variants)."""
+    with matplotlib.rc_context(_rc()):
+        return _draw(fig)
+
+
 def render_png(fig: FigureSpec, path: Path, dpi: int = 200) -> None:
     with matplotlib.rc_context(_rc()):
         drawing = _draw(fig)
