@@ -22,6 +22,8 @@ SEGMENT_GAP = 0.6  # em: a wider gap between words on a line separates two cells
 # em: the narrowest river that separates columns. Word spaces line up by chance over a few rows, never
 # over many, so the more rows show a river the narrower it may be (tight tables set 0.3 em gutters).
 RIVER_MIN = ((6, 0.25), (3, 0.45), (0, 1.0))
+# em: the widest line step of a wrapped label (1.2 em is usual, loose settings reach 1.45).
+WRAP_STEP_MAX = 1.55
 LONG_RULE = 0.6  # share of the table's width a rule spans to separate the header or rows
 
 
@@ -549,11 +551,17 @@ def _header_cells(
         boxes = [bbox_of(seg) for seg in segs]
         for seg, box, cols in zip(segs, boxes, _place(boxes, slots), strict=True):
             pieces.append(HeaderCell(cols, list(seg), box[1], box[3]))
-    # Stack pieces over the same columns into one label unless a rule separates them (a level).
+    # Stack pieces over the same columns into one label unless a rule separates them (a level), or the
+    # step between them is wider than a wrap's: wider than the header's own wraps, or beyond any line
+    # spacing a wrapped label is set in (a group label over a sub-label with no rule between them).
+    leading = _wrap_leading([w for line in header for w in line.words], size)
     cells: list[HeaderCell] = []
     for piece in sorted(pieces, key=lambda p: (p.top, p.cols[0])):
         for cell in cells:
             if cell.cols != piece.cols or piece.top - cell.bottom > 0.8 * size:
+                continue
+            step = min(w.top for w in piece.words) - max(w.top for w in cell.words)
+            if step > leading + 0.2 * size or step >= WRAP_STEP_MAX * size:
                 continue
             if any(cell.bottom - 1 <= r.pos <= piece.top + 1 and r.a < _mid(piece) < r.b for r in hrules):
                 continue
@@ -571,6 +579,20 @@ def _header_cells(
     cells = _untangle(cells)
     levels = max((c.depth for c in cells), default=-1) + 1
     return cells, levels
+
+
+def _wrap_leading(words: list[Word], size: float) -> float:
+    """The header's line step inside a wrapped label: the median step from a word to the one under it
+    (overlapping it on the page, less than a line's gap below)."""
+    steps = [
+        b.top - a.top
+        for a in words
+        for b in words
+        if b.top - a.top > 0.3 * size
+        and b.top - a.bottom <= 0.8 * size
+        and min(a.x1, b.x1) - max(a.x0, b.x0) > 0
+    ]
+    return median(steps) if steps else float("inf")
 
 
 def _assign_depths(cells: list[HeaderCell]) -> None:

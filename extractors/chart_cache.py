@@ -1,8 +1,13 @@
-"""Raster chart readings cached on the PDF's sha256 and the reader's version.
+"""Raster chart readings cached on the PDF's sha256 and the reader's version, and on the chart's pixels.
 
 OCR is the slow part of extraction; a PDF that has not changed, read by a reader that has not
 changed, is never read again. One JSON file per (PDF, reader version) holds every figure's reading,
 keyed by page and region; a damaged or foreign file is ignored and rewritten.
+
+A PDF whose bytes changed but whose chart did not (a new edition reprinting last year's figure, a
+corrected caption, a re-saved file) has the same pixels: a second store keyed by the pixels' sha256,
+the region and the reader's version answers it without OCR. The reading is a function of exactly
+those (the reader sees nothing but the pixels and where they sit on the page).
 """
 
 from __future__ import annotations
@@ -59,17 +64,45 @@ class ChartCache:
         self.entries[key] = entry
         self._dirty = True
 
+    def pixel_path(self, pixels_sha256: str) -> Path:
+        return self.path.parent / "pixels" / f"{pixels_sha256}-{_safe(self.version)}.json"
+
+    def get_pixels(self, pixels_sha256: str, key: str) -> dict[str, Any] | None:
+        """The reading of these pixels at this region, whichever PDF they were read from first."""
+        try:
+            data = json.loads(self.pixel_path(pixels_sha256).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        entry = data.get(key) if isinstance(data, dict) else None
+        return entry if isinstance(entry, dict) else None
+
+    def put_pixels(self, pixels_sha256: str, key: str, entry: dict[str, Any]) -> None:
+        path = self.pixel_path(pixels_sha256)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            data = data if isinstance(data, dict) else {}
+        except (OSError, ValueError):
+            data = {}
+        data[key] = entry
+        try:
+            _replace(path, json.dumps(data, ensure_ascii=False))
+        except OSError:
+            pass  # an unwritable cache costs a later run time, never this run its results
+
     def save(self) -> None:
         if not self._dirty:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        payload = json.dumps({"version": self.version, "figures": self.entries}, ensure_ascii=False)
-        # Written aside and renamed: a run killed halfway leaves the old file, never half of a new one.
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".charts-", suffix=".json")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(payload)
-        os.replace(tmp, self.path)
+        _replace(self.path, json.dumps({"version": self.version, "figures": self.entries}, ensure_ascii=False))
         self._dirty = False
+
+
+def _replace(path: Path, payload: str) -> None:
+    """Written aside and renamed: a run killed halfway leaves the old file, never half of a new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".charts-", suffix=".json")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(payload)
+    os.replace(tmp, path)
 
 
 def to_entry(points: list[ChartPoint], flagged: list[FlaggedPoint], problems: list[str], crop_sha256: str) -> dict:

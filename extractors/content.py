@@ -15,7 +15,7 @@ from typing import Any
 
 import pdfplumber
 
-from extractors.layout import BBox
+from extractors.layout import BBox, seen_chars
 
 # Chars closer than this share a word; a space char always splits. Small, so that two numbers in tight
 # columns stay apart: the structure layer joins words into cells, it never has to split one.
@@ -243,24 +243,9 @@ def _words_of(page: pdfplumber.page.Page) -> list[Word]:
     return words
 
 
-def _without_overprint(page: pdfplumber.page.Page) -> pdfplumber.page.Page:
-    """Drop chars printed twice on the same spot (fake bold); pdfplumber's own dedupe is slow for all pages."""
-    seen: set[tuple[str, int, int]] = set()
-    dupes: set[int] = set()
-    for k, ch in enumerate(page.chars):
-        key = (ch["text"], round(ch["x0"] * 2), round(ch["top"] * 2))
-        if key in seen:
-            dupes.add(k)
-        seen.add(key)
-    if not dupes:
-        return page
-    keep = {id(ch) for k, ch in enumerate(page.chars) if k not in dupes}
-    return page.filter(lambda obj: obj.get("object_type") != "char" or id(obj) in keep)
-
-
 def page_content(page: pdfplumber.page.Page) -> PageContent:
-    """Words and rules of one page (overprinted duplicate chars removed first)."""
-    page = _without_overprint(page)
+    """Words and rules of one page (invisible and overprinted chars removed first)."""
+    page = seen_chars(page)
     rules, fills = _rules_of(page)
     images = [(i["x0"], i["top"], i["x1"], i["bottom"]) for i in page.images]
     return PageContent(

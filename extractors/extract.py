@@ -16,7 +16,7 @@ from extractors.content import PageContent, page_content
 from extractors.errors import ExtractionError, NoTablesFound, NoTextLayer, TruncatedPDF
 from extractors.layout import BBox, TextLine, page_lines
 from extractors.model import ExtractionResult, PageProblem
-from extractors.pdfsource import describe, open_pdf, unmapped_glyphs, unwrap
+from extractors.pdfsource import describe, invisible_text, open_pdf, unmapped_glyphs, unwrap
 from extractors.raster_chart import raster_version
 from extractors.spec import ReportSpec, detect_kind, load_specs
 from extractors.tables import extract_tables, tables_in_regions
@@ -77,6 +77,7 @@ def extract_pdf(
             try:
                 lines_by_page[page.page_number] = page_lines(page)
                 problems += unmapped_glyphs(path, page)  # text no font maps to Unicode: lost
+                problems += invisible_text(path, page)
                 scanned = not lines_by_page[page.page_number] and bool(page.images)
             except PdfminerException as exc:  # pdfminer parses each page lazily: damage shows up here
                 raise TruncatedPDF(

@@ -92,14 +92,19 @@ class _RasterReader:
         key = ChartCache.key(page.page_number, bbox, title)
         entry = self.cache.get(key)
         if entry is None:
-            from extractors.raster_chart import read_raster_chart
-            from extractors.raster_image import open_document
+            from extractors.raster_chart import read_raster_image
+            from extractors.raster_image import open_document, region_image
 
             if self.document is None:
                 self.document = open_document(page)
-            raster = read_raster_chart(page, bbox, fallback_name=title, document=self.document)
-            reading = raster.reading
-            entry = to_entry(reading.points, reading.flagged, reading.problems, raster.crop_sha256)
+            image = region_image(page, bbox, self.document)
+            pixels = image.sha256
+            entry = self.cache.get_pixels(pixels, key)
+            if entry is None:
+                raster = read_raster_image(image, title)
+                reading = raster.reading
+                entry = to_entry(reading.points, reading.flagged, reading.problems, raster.crop_sha256)
+                self.cache.put_pixels(pixels, key, entry)
             self.cache.put(key, entry)
         points, flagged, problems, crop = from_entry(entry)
         record.points, record.flagged, record.crop_sha256 = points, flagged, crop

@@ -37,6 +37,7 @@ from pdfminer.psparser import PSLiteral, literal_name
 from pdfplumber.utils.exceptions import PdfminerException
 
 from extractors.errors import DamagedPDF, EncryptedPDF, ExtractionError, NotAPDF, TruncatedPDF
+from extractors.layout import invisible
 from extractors.model import PageProblem
 
 PDF_MAGIC = b"%PDF-"
@@ -253,7 +254,7 @@ def unmapped_glyphs(path: Path, page: pdfplumber.page.Page) -> list[PageProblem]
 
     Their text is lost (a city name reads as two control characters), so the page says so.
     """
-    lost = [c for c in page.chars if c["text"].startswith("(cid:")]
+    lost = [c for c in page.chars if c["text"].startswith("(cid:") and not invisible(c)]
     if not lost:
         return []
     fonts = sorted({str(c.get("fontname", "?")) for c in lost})
@@ -262,6 +263,27 @@ def unmapped_glyphs(path: Path, page: pdfplumber.page.Page) -> list[PageProblem]
         f"{len(lost)} characters map to no Unicode text (font {', '.join(fonts[:3])} has no usable ToUnicode map); "
         "their text is lost",
         page=page.page_number,
+    )
+    return [PageProblem(page.page_number, str(err), kind="unreadable_text")]
+
+
+def invisible_text(path: Path, page: pdfplumber.page.Page) -> list[PageProblem]:
+    """Text set at size 0 or horizontal scaling 0 all over a page: in the text layer, never on the page.
+
+    A stray invisible char is only dropped (layout.seen_chars); most of a page's text invisible means
+    the page cannot be read as a reader sees it, so the page says so rather than losing its tables
+    without a word.
+    """
+    chars = [c for c in page.chars if c["text"].strip()]
+    hidden = sum(1 for c in chars if invisible(c))
+    if not chars or hidden <= len(chars) / 2:
+        return []
+    err = DamagedPDF(
+        path,
+        f"{hidden} of its {len(chars)} characters are set at size 0 or horizontal scaling 0 (0 Tf, 0 Tz): "
+        "the text layer holds them but nothing of them shows on the page",
+        page=page.page_number,
+        hint="check the file against the published one; a broken producer or an edit left the text invisible",
     )
     return [PageProblem(page.page_number, str(err), kind="unreadable_text")]
 

@@ -95,8 +95,8 @@ def test_every_disagreement_on_the_samples_is_a_pinned_finding_of_the_publisher(
     statuses = {i.status for r in run.results if r.kind == "reconciliation" for i in r.failures}
     assert statuses == {"finding"}  # schemas/findings.toml explains each, against the seed text
     assert {name: len(keys) for name, keys in found.items()} == {
-        "stated_levels_agree": 9,
-        "stated_growth_agrees": 4,
+        "stated_levels_agree": 10,
+        "stated_growth_agrees": 5,
         "stated_shares_agree": 12,
         "stated_ratios_sum": 0,
     }
@@ -120,7 +120,13 @@ def test_pies_and_bar_charts_of_fields_reconcile_with_the_text(samples: dict[str
     bars = {i.key.split(" · text")[0] for i in by_chart["图13-5"]}
     assert "2021 全球·大额服务 · 合同额 · level" in bars and "2021 全球·基础设施即服务 · 合同额 · yoy_growth" in bars
     assert len(bars) == 12
-    assert all(i.passed for group in by_chart.values() for i in group)
+    # All agree but 图4-1's totals against p.15's sentence, whose figures are the offshore ones: a wording slip
+    # of the publisher, pinned in schemas/findings.toml.
+    disagree = {i.key for group in by_chart.values() for i in group if not i.passed}
+    assert disagree == {
+        "2016 制造业服务 · 执行额 · level · text p.15 vs 图4-1 p.23",
+        "2021 制造业服务 · 执行额 · level · text p.15 vs 图4-1 p.23",
+    }
 
 
 def _corrupt_text(src: Path, dest: Path, page_no: int, printed: str, replacement: str) -> None:

@@ -17,14 +17,6 @@ from extractors.extract import extract_pdf
 from extractors.normalize import label_key
 from samples.variants import matrix
 
-# Group labels set flush with their first sub-label in a table with no rules at all, and a header wrapped
-# over three lines in 8 pt with right-aligned groups: the readers place a group wrongly in 表10-1 (6 and 4
-# header labels of 308 cells). Every body cell is right. strict: these pass the day the reader learns it.
-HEADER_LIMITS = {
-    "a19-rl-zenhei-none-left-landscape": "left-aligned group labels over a rule-less two-level header",
-    "a24-serif-none-8pt-tight": "right-aligned group labels over a header wrapped in three lines, 8 pt",
-}
-
 
 def _squash(text: str) -> str:
     return re.sub(r"\s+", "", text or "")
@@ -53,29 +45,13 @@ def _wrong(result, truth: dict) -> list[str]:
     return wrong
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(v.name, marks=pytest.mark.xfail(strict=True, reason=HEADER_LIMITS[v.name]))
-        if v.name in HEADER_LIMITS
-        else v.name
-        for v in matrix()
-    ],
-)
+@pytest.mark.parametrize("name", [v.name for v in matrix()])
 def test_every_cell_of_the_variant_is_read(variants_built, name):
     pdf, truth = variants_built[name]
     result = extract_pdf(pdf)
     assert result.kind == {"annual": "annual_report", "notice": "city_evaluation"}[truth["variant"]["kind"]]
     wrong = _wrong(result, truth)
     assert not wrong, wrong[:6]
-
-
-@pytest.mark.parametrize("name", sorted(HEADER_LIMITS))
-def test_the_known_limits_lose_no_body_cell(variants_built, name):
-    """The two header limits above cost header labels only: every table and body cell is still right."""
-    pdf, truth = variants_built[name]
-    wrong = [w for w in _wrong(extract_pdf(pdf), truth) if " header " not in w and " canonical " not in w]
-    assert not wrong, wrong
 
 
 def test_an_unknown_extra_column_is_reported_and_every_known_one_mapped(variants_built):
