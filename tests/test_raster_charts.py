@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pdfplumber
 import pytest
 from PIL import Image
 
@@ -29,6 +30,7 @@ from extractors.raster_image import region_image
 from schemas.chart_flags import chart_flags, chart_flags_html
 from schemas.report import write_report
 from schemas.validate import ValidationRun
+from tests.conftest import REPORT_PDF
 
 CAPTION_RE = re.compile(r"^图\s*(?P<number>\d+-\d+)\s*(?P<title>.+)$")
 RASTER_POINTS = 683
@@ -162,6 +164,25 @@ def test_an_unchanged_pdf_is_not_read_again(report_pdf, records, monkeypatch, tm
     monkeypatch.setattr("extractors.raster_chart.chart_ocr", no_ocr)
     lines = {p.page_number: page_lines(p) for p in report_pdf.pages}
     again = extract_figures(report_pdf, lines, tmp_path, CAPTION_RE)
+    assert [(r.figure_id, repr(r.points), repr(r.flagged)) for r in again] == [
+        (r.figure_id, repr(r.points), repr(r.flagged)) for r in records
+    ]
+
+
+def test_a_changed_pdf_whose_charts_did_not_change_is_not_read_again(report_pdf, records, monkeypatch, tmp_path):
+    """Other bytes (here a comment after %%EOF, as a re-save or an edit elsewhere leaves), the same pixels:
+    the readings come from the pixel store, not the OCR."""
+
+    def no_ocr():
+        raise AssertionError("the OCR ran on charts whose pixels were read before")
+
+    changed = tmp_path / "resaved.pdf"
+    changed.write_bytes(REPORT_PDF.read_bytes() + b"\n% re-saved\n")
+    monkeypatch.setattr(ocr, "chart_ocr", no_ocr)
+    monkeypatch.setattr("extractors.raster_chart.chart_ocr", no_ocr)
+    with pdfplumber.open(changed) as pdf:
+        lines = {p.page_number: page_lines(p) for p in pdf.pages}
+        again = extract_figures(pdf, lines, tmp_path / "images", CAPTION_RE)
     assert [(r.figure_id, repr(r.points), repr(r.flagged)) for r in again] == [
         (r.figure_id, repr(r.points), repr(r.flagged)) for r in records
     ]
