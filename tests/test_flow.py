@@ -242,10 +242,10 @@ def isolation_run(tmp_path_factory):
             result.year = None  # a title that names no year
         return result
 
-    def curate(result, source_id):  # type: ignore[no-untyped-def]
+    def curate(result, source_id, *args):  # type: ignore[no-untyped-def]
         if source_id == "shapeboom":
             raise KeyError("a header the spec does not know")
-        return real_curate(result, source_id)
+        return real_curate(result, source_id, *args)
 
     def fetch(source, raw_dir, **kwargs):  # type: ignore[no-untyped-def]
         if source.id == "fetchboom":
