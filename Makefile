@@ -18,11 +18,11 @@ run: $(STAMP)
 
 test: $(STAMP)
 	bash .ci/system-deps.sh
-	$(PY) -m ruff check .
+	$(PY) -m ruff check --no-cache .
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
-	$(PY) -m ruff check .
+	$(PY) -m ruff check --no-cache .
 
 # Re-typeset the replica PDFs and their ground truth (needs LibreOffice and fonts-noto-cjk: samples/README.md).
 samples: $(STAMP)

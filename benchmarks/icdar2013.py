@@ -193,7 +193,6 @@ def tables_from_document(document: dict) -> list[Table]:
 def run_soetl(pdf: Path, regions: Regions) -> list[Table]:
     try:
         from extractors.document import result_document
-
         from extractors.extract import extract_pdf
     except ImportError as exc:
         raise Unavailable(f"cannot import its interface: {exc}") from None

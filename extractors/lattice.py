@@ -41,27 +41,26 @@ def _covered(rules: list[Rule], pos: float, a: float, b: float) -> bool:
     return got >= COVER * span
 
 
+def _open_sides(edges: list[float], lo: float, hi: float) -> tuple[list[float], set[int]]:
+    """The grid's edges with a virtual one beyond text that runs past the outer rules (an open side)."""
+    virtual = set()
+    if lo < edges[0] - 1:
+        edges = [lo - 1, *edges]
+        virtual.add(0)
+    if hi > edges[-1] + 1:
+        edges = [*edges, hi + 1]
+        virtual.add(len(edges) - 1)
+    return edges, virtual
+
+
 def read_lattice(words: list[Word], rules: list[Rule], page: int, bbox: BBox) -> TableGrid | None:
     hs = [r for r in rules if r.horizontal]
     vs = [r for r in rules if not r.horizontal]
     if not words or len(hs) < 2 or len(vs) < 2:
         return None
-    xs, ys = cluster([r.pos for r in vs]), cluster([r.pos for r in hs])
     text = bbox_of(words)
-    virtual_x = set()
-    if text[0] < xs[0] - 1:
-        xs.insert(0, text[0] - 1)
-        virtual_x.add(0)
-    if text[2] > xs[-1] + 1:
-        xs.append(text[2] + 1)
-        virtual_x.add(len(xs) - 1)
-    virtual_y = set()
-    if text[1] < ys[0] - 1:
-        ys.insert(0, text[1] - 1)
-        virtual_y.add(0)
-    if text[3] > ys[-1] + 1:
-        ys.append(text[3] + 1)
-        virtual_y.add(len(ys) - 1)
+    xs, virtual_x = _open_sides(cluster([r.pos for r in vs]), text[0], text[2])
+    ys, virtual_y = _open_sides(cluster([r.pos for r in hs]), text[1], text[3])
     if len(xs) < 3 or len(ys) < 3:
         return None
     n_rows, n_cols = len(ys) - 1, len(xs) - 1

@@ -9,6 +9,7 @@ and digits. A new edition, or another publisher's typesetting of the same tables
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -18,6 +19,12 @@ from typing import Any
 from extractors.normalize import label_key, normalize
 
 SPEC_DIR = Path(__file__).resolve().parent / "specs"
+
+
+def spec_dir_default() -> Path:
+    """SOETL_SPEC_DIR (to try an edited copy of the specs), or the specs shipped in extractors/specs/."""
+    env = os.environ.get("SOETL_SPEC_DIR")
+    return Path(env) if env else SPEC_DIR
 FUZZY_THRESHOLD = 0.8  # a header matching no label exactly is mapped by similarity only above this
 
 

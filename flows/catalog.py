@@ -10,10 +10,16 @@ from urllib.parse import urlparse
 
 import httpx
 
-KINDS = ("city_evaluation", "annual_report")
 MAX_ID_LENGTH = 64  # ids name directories and files (raw/<id>/, curated/…/<id>.parquet): keep them short
 _ID_RE = re.compile(rf"[a-z0-9][a-z0-9_.-]{{0,{MAX_ID_LENGTH - 1}}}")  # used with fullmatch: no "$" newline gap
 _KEYS = ("id", "url", "sha256", "kind", "year")
+
+
+def known_kinds() -> tuple[str, ...]:
+    """The report kinds the specs define (SOETL_SPEC_DIR or extractors/specs/), generic included."""
+    from extractors.spec import load_specs, spec_dir_default
+
+    return tuple(sorted(load_specs(spec_dir_default())))
 
 
 class CatalogError(ValueError):
@@ -85,8 +91,9 @@ def _entry(entry: dict, where: str, base: Path) -> SourceEntry:
             f"starting with a letter or digit; got {_show(source_id)}"
         )
     kind = entry.get("kind")
-    if kind is not None and (not isinstance(kind, str) or kind not in KINDS):
-        raise CatalogError(f"{where}: kind {_show(kind)} is unknown; use one of {', '.join(KINDS)} or leave it out")
+    kinds = known_kinds()
+    if kind is not None and (not isinstance(kind, str) or kind not in kinds):
+        raise CatalogError(f"{where}: kind {_show(kind)} is unknown; use one of {', '.join(kinds)} or leave it out")
     sha = entry.get("sha256")
     if sha is not None and not (isinstance(sha, str) and re.fullmatch(r"[0-9a-f]{64}", sha.lower())):
         raise CatalogError(f"{where}: sha256 must be 64 hex digits, got {_show(sha)}")

@@ -27,7 +27,7 @@ from prefect.tasks import exponential_backoff
 import extractors
 from extractors.extract import extract_pdf
 from extractors.model import DAMAGED, ExtractionResult
-from extractors.spec import SPEC_DIR, load_specs
+from extractors.spec import load_specs, spec_dir_default
 from flows import progress
 from flows.catalog import SourceEntry, load_catalog
 from flows.fetch import Landed, TransientFetchError, append_manifest, fetch, last_good, record
@@ -41,12 +41,6 @@ def data_dir_default() -> Path:
     """SOETL_DATA_DIR, or the project root (raw/, curated/, reports/ beside the code)."""
     env = os.environ.get("SOETL_DATA_DIR")
     return Path(env) if env else Path(__file__).resolve().parents[1]
-
-
-def spec_dir_default() -> Path:
-    """SOETL_SPEC_DIR (to try an edited copy of the specs), or the specs shipped in extractors/specs/."""
-    env = os.environ.get("SOETL_SPEC_DIR")
-    return Path(env) if env else SPEC_DIR
 
 
 def _tree_digest(root: Path, pattern: str) -> str:

@@ -452,3 +452,33 @@ def test_importing_soetl_turns_prefect_analytics_off_by_default():
     env["PREFECT_SERVER_ANALYTICS_ENABLED"] = "true"
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "true", "a person can still opt in"
+
+
+def test_a_generic_source_feeds_tables_and_no_spec_dataset(tmp_path):
+    """A PDF no spec knows, named kind = "generic" with its year: its tables publish to `tables`, nothing
+    to the spec'd datasets, and the run says so."""
+    weasyprint = pytest.importorskip("weasyprint", reason="WeasyPrint (test extra) typesets the fixture")
+    import flows.pipeline as pipeline
+
+    font = Path(__file__).resolve().parent / "fixtures" / "fonts" / "NotoSansCJKsc-subset.otf"
+    rows = "".join(f"<tr><td>{r}</td><td>{a}</td><td>{b}</td></tr>" for r, a, b in
+                   [("North", "120", "31.5"), ("South", "86", "22.6"), ("West", "175", "45.9")])  # fmt: skip
+    html = (
+        f"<style>@font-face {{font-family: F; src: url({font.as_uri()});}} body {{font-family: F;}}"
+        "td, th {padding: 1mm 4mm; border: 0.6pt solid black;} table {border-collapse: collapse;}</style>"
+        "<p>Table 1: Firms by region</p><table><tr><th>Region</th><th>Firms</th><th>Share</th></tr>"
+        f"{rows}</table><p>Source: a survey.</p>"
+    )
+    pdf = tmp_path / "survey.pdf"
+    weasyprint.HTML(string=html).write_pdf(pdf)
+    catalog = tmp_path / "catalog.toml"
+    catalog.write_text(f'[[source]]\nid = "survey"\nurl = "{pdf}"\nkind = "generic"\nyear = 2020\n', encoding="utf-8")
+    summary, ok = pipeline.run_once(catalog, tmp_path / "data")
+    assert not summary.errors, [e.line() for e in summary.errors]
+    published = sorted(p.parent.parent.name for p in (tmp_path / "data" / "curated").glob("*/year=*/*.parquet"))
+    assert "tables" in published and "city_scores" not in published and "region_execution" not in published
+    import pandas as pd
+
+    cells = pd.read_parquet(tmp_path / "data" / "curated" / "tables" / "year=2020" / "survey.parquet")
+    assert sorted(cells["text"]) == sorted(["North", "120", "31.5", "South", "86", "22.6", "West", "175", "45.9"])
+    assert set(cells["column_label"]) == {"Region", "Firms", "Share"}
