@@ -49,6 +49,14 @@ def run(
     ] = None,
     data_dir: DataDir = None,
     refresh: Annotated[bool, typer.Option("--refresh", help="Extract every source again, ignoring the cache")] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=1, help="Extraction processes (default SOETL_WORKERS, else the core count)"),
+    ] = None,
+    dask_address: Annotated[
+        str | None,
+        typer.Option("--dask-address", help="Extract on this Dask cluster: tcp://host:8786 (SOETL_DASK_ADDRESS)"),
+    ] = None,
 ) -> None:
     """Run the flow once: fetch every source, extract, validate, publish, write the audit report."""
     from flows.catalog import CatalogError, load_catalog
@@ -70,7 +78,7 @@ def run(
     with _guarded(data), bars:
         progress.install(progress.RichReporter(bars))
         try:
-            summary, ok = run_once(catalog_path, data, refresh=refresh)
+            summary, ok = run_once(catalog_path, data, refresh=refresh, workers=workers, dask_address=dask_address)
         finally:
             progress.install(None)
     _print_summary(summary)

@@ -6,6 +6,9 @@ go on. A source that fails to fetch is extracted from its last good raw copy, an
 Extraction is cached on the PDF's sha256, its kind, and a fingerprint of the extractor's code and
 specs, so a night with nothing new re-extracts nothing and an edited spec is never served stale. The
 run ends Failed, listing every failure, after publishing everything that passed.
+
+Fetches run on threads, bounded and politely per host; extraction runs where ``workers`` and
+``dask_address`` say (flows/parallel.py): this process, a pool of worker processes, or a Dask cluster.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from extractors.spec import load_specs, spec_dir_default
 from flows import progress
 from flows.catalog import SourceEntry, load_catalog
 from flows.fetch import Landed, TransientFetchError, append_manifest, fetch, last_good, record
+from flows.parallel import FETCH_CONCURRENCY, Plan, dask_address_default, default_workers, polite
 from flows.problems import SourceError, log_error, name_error
 
 DEFAULT_RETRIES = 3
@@ -71,7 +75,8 @@ def _retry_base() -> float:
 def fetch_task(source: SourceEntry, raw_dir: Path) -> Landed:
     logger = get_run_logger()
     try:
-        landed = fetch(source, raw_dir, progress=lambda got, total: progress.download(source.id, got, total))
+        with polite(source.url):
+            landed = fetch(source, raw_dir, progress=lambda got, total: progress.download(source.id, got, total))
     except TransientFetchError as exc:
         ctx = TaskRunContext.get()
         attempt, attempts = (ctx.task_run.run_count, ctx.task.retries + 1) if ctx else (1, 1)
@@ -109,6 +114,7 @@ class SourceOutcome:
     fetch_status: str = ""  # downloaded | not modified | copied (a local file) | failed → …
     used_fallback: bool = False
     extraction: ExtractionResult | None = None
+    cached: bool = False  # the extraction came from the cache (same bytes, kind, code and specs)
     errors: list[SourceError] = field(default_factory=list)
 
     @property
@@ -132,6 +138,7 @@ class RunSummary:
     report_path: str | None = None
     curated_path: str | None = None
     checks: dict[str, int] = field(default_factory=dict)  # run / passed / failed / finding / skipped
+    extracted_on: str = ""  # where extraction ran (flows/parallel.Plan.describe)
 
     @property
     def failed_sources(self) -> list[str]:
@@ -142,11 +149,20 @@ class RunSummary:
         return not self.errors and not self.failed_datasets
 
 
-def _land(source: SourceEntry, raw_dir: Path) -> SourceOutcome:
-    outcome = SourceOutcome(source)
+def _land_all(sources: list[SourceEntry], raw_dir: Path) -> list[SourceOutcome]:
+    """Fetch every source on threads (downloads wait on the network, not the CPU), in catalog order."""
+    from prefect.task_runners import ThreadPoolTaskRunner
+
     fetcher = fetch_task.with_options(retry_delay_seconds=exponential_backoff(backoff_factor=_retry_base()))
+    with ThreadPoolTaskRunner(max_workers=min(FETCH_CONCURRENCY, max(1, len(sources)))) as runner:
+        futures = [runner.submit(fetcher, {"source": s, "raw_dir": raw_dir}) for s in sources]
+        return [_land(source, future, raw_dir) for source, future in zip(sources, futures, strict=True)]
+
+
+def _land(source: SourceEntry, future: Any, raw_dir: Path) -> SourceOutcome:
+    outcome = SourceOutcome(source)
     try:
-        outcome.landed = fetcher(source, raw_dir)
+        outcome.landed = future.result()
         outcome.fetch_status = FETCH_STATUS.get(outcome.landed.status, outcome.landed.status)
         return outcome
     except Exception as exc:  # noqa: BLE001 - whatever one source raises stays with that source
@@ -173,18 +189,54 @@ def _land(source: SourceEntry, raw_dir: Path) -> SourceOutcome:
     return outcome
 
 
-def _extract(outcome: SourceOutcome, extractor: Any, data: Path, spec_dir: Path, fingerprint: str) -> None:
-    assert outcome.landed is not None
+def _extract_all(
+    outcomes: list[SourceOutcome], extractor: Any, plan: Plan, data: Path, spec_dir: Path, fingerprint: str
+) -> None:
+    """Extract every landed source where the plan says: here one after another, or on its task runner."""
+    todo = [o for o in outcomes if o.landed is not None]
+
+    def parameters(outcome: SourceOutcome) -> dict[str, Any]:
+        assert outcome.landed is not None
+        source = outcome.source
+        return {
+            "source_id": source.id, "pdf_path": data / outcome.landed.path, "sha256": outcome.landed.sha256,
+            "kind": source.kind, "image_dir": data / "images" / source.id / outcome.landed.sha256,
+            "spec_dir": spec_dir, "fingerprint": fingerprint,
+        }  # fmt: skip
+
+    if plan.in_process or not todo:
+        for outcome in todo:
+            _extract(outcome, lambda o=outcome: extractor(**parameters(o), return_state=True))
+        return
+    get_run_logger().info("extracting %d sources %s", len(todo), plan.describe())
+    try:
+        runner = plan.runner()
+        runner.__enter__()
+    except Exception as exc:  # noqa: BLE001 - no cluster to reach: every source says so, none is lost silently
+        for outcome in todo:
+            outcome.errors.append(name_error(exc, outcome.source.id, "extract"))
+            outcome.errors[-1].hint = f"could not start extraction {plan.describe()}; check the address or --workers"
+        log_error(get_run_logger(), todo[0].errors[-1])
+        return
+    try:
+        futures = [runner.submit(extractor, parameters(o)) for o in todo]
+        for outcome, future in zip(todo, futures, strict=True):
+            _extract(outcome, lambda f=future: (f.wait(), f.state)[1])
+    finally:
+        runner.__exit__(None, None, None)
+
+
+def _extract(outcome: SourceOutcome, run: Any) -> None:
+    """Take one source's extraction (``run()`` gives its final Prefect state) and judge what it gives."""
     source = outcome.source
     try:
-        result = extractor(
-            source.id, data / outcome.landed.path, outcome.landed.sha256, source.kind,
-            data / "images" / source.id / outcome.landed.sha256, spec_dir, fingerprint,
-        )  # fmt: skip
-    except Exception as exc:  # noqa: BLE001 - a damaged PDF or a library bug stays with its source
+        state = run()
+        result = state.result()
+    except Exception as exc:  # noqa: BLE001 - a damaged PDF, a library bug or a lost worker stays with its source
         outcome.errors.append(name_error(exc, source.id, "extract"))
         log_error(get_run_logger(), outcome.errors[-1])
         return
+    outcome.cached = state.name == "Cached"
     outcome.extraction = result
     damaged = [p for p in result.problems if p.kind in DAMAGED]
     if damaged:
@@ -214,8 +266,17 @@ def _extract(outcome: SourceOutcome, extractor: Any, data: Path, spec_dir: Path,
 
 
 @flow(name="soetl-nightly", log_prints=True)
-def nightly(catalog: Path | str | None = None, data_dir: Path | str | None = None, refresh: bool = False) -> Any:
-    """Pull, land, extract, validate and publish every source of the catalog; ``refresh`` ignores the cache."""
+def nightly(
+    catalog: Path | str | None = None,
+    data_dir: Path | str | None = None,
+    refresh: bool = False,
+    workers: int | None = None,
+    dask_address: str | None = None,
+) -> Any:
+    """Pull, land, extract, validate and publish every source of the catalog; ``refresh`` ignores the cache.
+
+    ``workers``: extraction processes (default SOETL_WORKERS, else the core count); ``dask_address``
+    (default SOETL_DASK_ADDRESS): extract on that Dask cluster instead."""
     data = Path(data_dir) if data_dir else data_dir_default()
     catalog_path = Path(catalog) if catalog else data / "catalog.toml"
     sources = load_catalog(catalog_path)
@@ -229,12 +290,18 @@ def nightly(catalog: Path | str | None = None, data_dir: Path | str | None = Non
     # A Path (not an unsaved block) works with the ephemeral API and keeps the cache in the data dir.
     extractor = extract_task.with_options(result_storage=cache_dir / "prefect", refresh_cache=refresh or None)
 
-    outcomes = [_land(source, raw_dir) for source in sources]
-    for outcome in outcomes:
-        if outcome.landed is not None:
-            _extract(outcome, extractor, data, spec_dir, fingerprint)
+    plan = Plan(workers if workers is not None else default_workers(), dask_address or dask_address_default())
+    summary.extracted_on = plan.describe()
+    outcomes = _land_all(sources, raw_dir)
+    _extract_all(outcomes, extractor, plan, data, spec_dir, fingerprint)
 
-    from flows.stages import curate_stage, publish_stage, report_stage, validate_stage  # pandera, pyarrow: late
+    from flows.stages import (  # pandera, pyarrow: late
+        curate_stage,
+        publish_stage,
+        report_stage,
+        revisions_stage,
+        validate_stage,
+    )
 
     by_id = {o.source.id: o for o in outcomes}
     run_errors: list[SourceError] = []
@@ -252,11 +319,16 @@ def nightly(catalog: Path | str | None = None, data_dir: Path | str | None = Non
     good = [o for o in good if o.proceeds]
     summary.failed_datasets = sorted(validation.failed_datasets())
     summary.checks = validation.counts()
+    by_source = getattr(validation, "failing_by_source", None)
     published, errors = publish_stage(
-        {o.source.id: curated[o.source.id] for o in good}, good, data, run_id, set(summary.failed_datasets),
-        fingerprint,
+        {o.source.id: curated[o.source.id] for o in good}, good, data, run_id,
+        set() if by_source is not None else set(summary.failed_datasets), fingerprint, by_source,
     )  # fmt: skip
     absorb(errors)
+    # Revisions between editions are judged on what is published, every edition's values: a night that
+    # lands one new edition compares it with the editions earlier nights published.
+    validation.results.append(revisions_stage(data / "curated"))
+    summary.checks = validation.counts()
     summary.published, summary.curated_path = published, str(data / "curated")
     summary.sources = [_source_row(o) for o in outcomes]
     summary.errors = [e for o in outcomes for e in o.errors] + run_errors
@@ -279,6 +351,7 @@ def _source_row(outcome: SourceOutcome) -> dict[str, Any]:
         "sha256": landed.sha256 if landed else "",
         "kind": (result.kind if result else None) or outcome.source.kind or "",
         "year": (outcome.source.year or result.year) if result else outcome.source.year,
+        "extraction": ("cached" if outcome.cached else "extracted") if result else "",
         "pages": result.pages if result else 0,
         "tables": len(result.tables) if result else 0,
         "figures": len(result.figures) if result else 0,
@@ -328,10 +401,15 @@ def nightly_deployment(cron: str, timezone: str, catalog: Path, data_dir: Path, 
 
 
 def run_once(
-    catalog: Path | str | None = None, data_dir: Path | str | None = None, *, refresh: bool = False
+    catalog: Path | str | None = None,
+    data_dir: Path | str | None = None,
+    *,
+    refresh: bool = False,
+    workers: int | None = None,
+    dask_address: str | None = None,
 ) -> tuple[RunSummary, bool]:
     """Run the flow and say whether it succeeded; the Prefect state is Failed when it did not."""
-    state = nightly(catalog, data_dir, refresh, return_state=True)
+    state = nightly(catalog, data_dir, refresh, workers, dask_address, return_state=True)
     summary = state.result(raise_on_failure=False)
     if not isinstance(summary, RunSummary):
         # The flow itself crashed (a bug, a full disk): re-raise with Prefect's own message.

@@ -96,9 +96,9 @@ def _partition_expr(dataset: Dataset) -> list[str]:
     out = []
     for name in dataset.key:
         if "is_total" in names and name != "year" and dataset.column(name).dtype == "string":
-            out.append(f"CASE WHEN is_total THEN '{TOTAL_LABEL}' ELSE {name} END")
+            out.append(f"CASE WHEN is_total THEN '{TOTAL_LABEL}' ELSE \"{name}\" END")
         else:
-            out.append(name)
+            out.append(f'"{name}"')
     return out
 
 
@@ -121,7 +121,8 @@ def views_sql(present: set[str] | None = None) -> str:
         if name not in keyed:
             continue
         key = [k for k in dataset.key if k != "source_id"]
-        partition = ", ".join(_partition_expr(datasets()[name]) if name != "vintages" else key)
+        # Quoted: vintages has columns named key and column, which are SQL keywords.
+        partition = ", ".join(_partition_expr(datasets()[name]) if name != "vintages" else [f'"{k}"' for k in key])
         lines.append(
             f"CREATE OR REPLACE VIEW {name}_latest AS SELECT * FROM {name} QUALIFY row_number() OVER "
             f"(PARTITION BY {partition} ORDER BY edition_year DESC NULLS LAST, source_id) = 1;"
