@@ -93,16 +93,14 @@ def test_editions_give_their_vintages_and_exactly_the_planted_revisions(single, 
         for source_id, text in value["by_edition"].items():
             want[(value["dataset"], key, value["year"], value["column"], source_id)] = text
     missing = {k: v for k, v in want.items() if got.get(k) != v}
-    assert not missing, f"{len(missing)} of {len(want)} printed values missing or different: {list(missing.items())[:5]}"
+    assert not missing, f"{len(missing)} of {len(want)} values missing or different: {list(missing.items())[:5]}"
     assert all(edition in set(vintages["edition_year"]) for edition in (2021, 2022, 2023))
 
     result = next(r for r in _report(summary)["results"] if r["name"] == "revisions_between_editions")
     flagged = {(f["key"].split(" · ")[0]) for f in result["failures"]}
-    planted = {
-        f"{v['year']} " + "|".join(f"{k}={x}" for k, x in v["key"].items())
-        for v in truth["revisions"]
-    }
-    assert flagged == planted == {"2020 region=东部地区", "2020 region=总计", "2021 region=西部地区", "2021 region=总计"}
+    planted = {f"{v['year']} " + "|".join(f"{k}={x}" for k, x in v["key"].items()) for v in truth["revisions"]}
+    assert flagged == planted
+    assert planted == {"2020 region=东部地区", "2020 region=总计", "2021 region=西部地区", "2021 region=总计"}
     assert result["status"] == "finding"
     for finding in result["failures"]:
         # Both editions' cells, on their pages, as evidence: the old value and the current one.
