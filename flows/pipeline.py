@@ -156,13 +156,18 @@ def _land_all(sources: list[SourceEntry], raw_dir: Path) -> list[SourceOutcome]:
     fetcher = fetch_task.with_options(retry_delay_seconds=exponential_backoff(backoff_factor=_retry_base()))
     with ThreadPoolTaskRunner(max_workers=min(FETCH_CONCURRENCY, max(1, len(sources)))) as runner:
         futures = [runner.submit(fetcher, {"source": s, "raw_dir": raw_dir}) for s in sources]
-        return [_land(source, future, raw_dir) for source, future in zip(sources, futures, strict=True)]
+        return [_land(source, raw_dir, future) for source, future in zip(sources, futures, strict=True)]
 
 
-def _land(source: SourceEntry, future: Any, raw_dir: Path) -> SourceOutcome:
+def _land(source: SourceEntry, raw_dir: Path, future: Any = None) -> SourceOutcome:
+    """One source's fetch (``future``: submitted already; else fetched here), or its fallback."""
     outcome = SourceOutcome(source)
     try:
-        outcome.landed = future.result()
+        if future is None:
+            fetcher = fetch_task.with_options(retry_delay_seconds=exponential_backoff(backoff_factor=_retry_base()))
+            outcome.landed = fetcher(source, raw_dir)
+        else:
+            outcome.landed = future.result()
         outcome.fetch_status = FETCH_STATUS.get(outcome.landed.status, outcome.landed.status)
         return outcome
     except Exception as exc:  # noqa: BLE001 - whatever one source raises stays with that source
@@ -397,6 +402,42 @@ def nightly_deployment(cron: str, timezone: str, catalog: Path, data_dir: Path, 
         schedule=Cron(cron, timezone=timezone),
         parameters={"catalog": str(catalog), "data_dir": str(data_dir)},
         description="Pull, land, extract, validate and publish every catalog source.",
+    )
+
+
+def deploy_to_pool(
+    pool: str,
+    catalog: Path,
+    data_dir: Path,
+    *,
+    name: str = "soetl-nightly",
+    cron: str | None = None,
+    timezone: str = "Asia/Shanghai",
+    workers: int | None = None,
+    dask_address: str | None = None,
+) -> Any:
+    """Register the nightly flow with a work pool: the pool's workers (`prefect worker start --pool …`, one per
+    host) run it from this checkout of the code (every host must have it at the same path, and the data dir
+    on a shared filesystem). Returns the deployment's id."""
+    from prefect.schedules import Cron
+
+    root = Path(__file__).resolve().parents[1]
+    parameters: dict[str, Any] = {"catalog": str(catalog), "data_dir": str(data_dir)}
+    if workers is not None:
+        parameters["workers"] = workers
+    if dask_address:
+        parameters["dask_address"] = dask_address
+    source = nightly.from_source(source=str(root), entrypoint="flows/pipeline.py:nightly")
+    return source.deploy(
+        name=name,
+        work_pool_name=pool,
+        build=False,  # no image: a process pool runs the code where the worker is
+        push=False,
+        schedule=Cron(cron, timezone=timezone) if cron else None,
+        parameters=parameters,
+        description="Pull, land, extract, validate and publish every catalog source (on a work pool).",
+        print_next_steps=False,
+        ignore_warnings=True,  # "a process pool is for local development": multi-host with a shared dir is the point
     )
 
 
