@@ -435,6 +435,8 @@ def deploy_to_pool(
         push=False,
         schedule=Cron(cron, timezone=timezone) if cron else None,
         parameters=parameters,
+        # One run at a time across hosts: the data dir's flock may not hold on every shared filesystem.
+        concurrency_limit=1,
         description="Pull, land, extract, validate and publish every catalog source (on a work pool).",
         print_next_steps=False,
         ignore_warnings=True,  # "a process pool is for local development": multi-host with a shared dir is the point
