@@ -11,14 +11,13 @@ import os
 import re
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.conftest import NOTICE_PDF
-from tests.test_server import BIN, Proc, _free_port, _wait
+from tests.test_server import BIN, Proc, _wait, start_server
 
 pytestmark = pytest.mark.server
 POOL = "soetl-night-pool"
@@ -31,28 +30,10 @@ def _cli(env: dict[str, str], cwd: Path, *cmd: str) -> str:
 
 
 def test_a_work_pool_worker_runs_the_deployed_flow_to_curated_output(tmp_path):
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}/api"
     base = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "SOETL_"))}
-    server = Proc.start(
-        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        {**base, "PREFECT_HOME": str(tmp_path / "server-home"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"},
-        tmp_path, tmp_path / "server.log",
-    )  # fmt: skip
+    url, server = start_server(tmp_path, base)
     worker = None
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(url + "/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if server.popen.poll() is not None or time.monotonic() > deadline:
-                reason = f"the Prefect server could not start on 127.0.0.1:{port}:\n{server.tail(30)}"
-                print(reason)
-                pytest.skip(reason)
-            time.sleep(0.5)
         env = {
             **base,
             "PREFECT_API_URL": url,
