@@ -49,12 +49,12 @@ if mode.startswith("dask:"):
     cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
     cmd = cmd + ["--dask-address", cluster.scheduler_address]
 t0 = time.perf_counter()
-done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 wall = time.perf_counter() - t0
 if cluster is not None:
     cluster.close()
 me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-print(json.dumps({"rc": done.returncode, "wall": wall, "cpu": kids.ru_utime + kids.ru_stime
+print(json.dumps({"rc": done.returncode, "tail": done.stdout[-1500:], "wall": wall, "cpu": kids.ru_utime + kids.ru_stime
                   + (me.ru_utime + me.ru_stime if cluster is not None else 0.0),
                   "rss_kib": max(kids.ru_maxrss, me.ru_maxrss if cluster is not None else 0)}))
 """
@@ -109,6 +109,7 @@ def _version(data: Path) -> Path | None:
 def run(catalog: Path, data: Path, mode: str, workers: int, env: dict[str, str]) -> dict:
     before = _version(data)
     old = _inodes(before) if before else set()
+    reports_before = set((data / "reports").glob("*/report.json"))
     cmd = [str(BIN / "soetl"), "run", "--catalog", str(catalog), "--data-dir", str(data)]
     if not mode.startswith("dask:"):
         cmd += ["--workers", str(workers)]
@@ -117,7 +118,7 @@ def run(catalog: Path, data: Path, mode: str, workers: int, env: dict[str, str])
     after = _version(data)
     new_files = [p for p in after.rglob("*") if p.is_file()] if after and after != before else []
     written = sum(1 for p in new_files if p.stat().st_ino not in old)
-    reports = sorted((data / "reports").glob("*/report.json"))
+    reports = sorted(set((data / "reports").glob("*/report.json")) - reports_before)
     sources = json.loads(reports[-1].read_text(encoding="utf-8"))["sources"] if reports else []
     stats.update(written=written, linked=len(new_files) - written,
                  extracted=sum(1 for s in sources if s.get("extraction") == "extracted"))  # fmt: skip
@@ -135,9 +136,13 @@ def bench(catalogue: Path, size: int, workers: int, work: Path) -> list[Row]:
 
     def measure(scenario: str, catalog: Path, data: Path, mode: str, n: int, pdfs: int) -> None:
         env = {**os.environ, "PREFECT_HOME": tempfile.mkdtemp(dir=work, prefix="prefect-"),
-               "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}  # fmt: skip
+               "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+               # The machine is shared: give Prefect's temporary server time to start under load.
+               "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180"}  # fmt: skip
         env.pop("PREFECT_API_URL", None)
         s = run(catalog, data, mode, n, env)
+        if s["rc"] not in (0, 1):  # 1: a check or a source failed (named in the report); else it did not run
+            print(f"  {scenario}: soetl run exited {s['rc']}:\n{s['tail']}", flush=True)
         row = Row(size, scenario, pdfs, s["wall"], s["cpu"], s["rss_kib"] / 1024, s["extracted"], s["written"],
                   s["linked"], s["rc"])  # fmt: skip
         rows.append(row)

@@ -40,6 +40,34 @@ def polite(url: str) -> Iterator[None]:
         yield
 
 
+@contextmanager
+def shared_api() -> Iterator[None]:
+    """While workers start: this run's Prefect API made explicit (setting and environment), so worker processes
+    report their task runs to it. Without it, each spawned worker would start a temporary API server of its own
+    (seconds of CPU each, and task runs the flow's server never sees)."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    if PREFECT_API_URL.value():
+        yield  # a configured server: workers inherit it
+        return
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer._instances.get(None)  # the run's temporary server (flows/runtime.py)
+    if server is None or not server.running:
+        yield
+        return
+    before = os.environ.get("PREFECT_API_URL")
+    os.environ["PREFECT_API_URL"] = server.api_url  # spawned processes read their settings from it
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+            yield
+    finally:
+        if before is None:
+            os.environ.pop("PREFECT_API_URL", None)
+        else:
+            os.environ["PREFECT_API_URL"] = before
+
+
 def default_workers() -> int:
     """SOETL_WORKERS, else the machine's core count."""
     value = os.environ.get("SOETL_WORKERS", "").strip()

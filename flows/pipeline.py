@@ -14,6 +14,7 @@ Fetches run on threads, bounded and politely per host; extraction runs where ``w
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import uuid
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ from extractors.spec import load_specs, spec_dir_default
 from flows import progress
 from flows.catalog import SourceEntry, load_catalog
 from flows.fetch import Landed, TransientFetchError, append_manifest, fetch, last_good, record
-from flows.parallel import FETCH_CONCURRENCY, Plan, dask_address_default, default_workers, polite
+from flows.parallel import FETCH_CONCURRENCY, Plan, dask_address_default, default_workers, polite, shared_api
 from flows.problems import SourceError, log_error, name_error
 
 DEFAULT_RETRIES = 3
@@ -139,6 +140,7 @@ class RunSummary:
     curated_path: str | None = None
     checks: dict[str, int] = field(default_factory=dict)  # run / passed / failed / finding / skipped
     extracted_on: str = ""  # where extraction ran (flows/parallel.Plan.describe)
+    unchanged_since: str | None = None  # nothing new: the run whose version and report stand
 
     @property
     def failed_sources(self) -> list[str]:
@@ -195,7 +197,14 @@ def _land(source: SourceEntry, raw_dir: Path, future: Any = None) -> SourceOutco
 
 
 def _extract_all(
-    outcomes: list[SourceOutcome], extractor: Any, plan: Plan, data: Path, spec_dir: Path, fingerprint: str
+    outcomes: list[SourceOutcome],
+    extractor: Any,
+    plan: Plan,
+    data: Path,
+    spec_dir: Path,
+    fingerprint: str,
+    storage: Path,
+    refresh: bool = False,
 ) -> None:
     """Extract every landed source where the plan says: here one after another, or on its task runner."""
     todo = [o for o in outcomes if o.landed is not None]
@@ -209,26 +218,33 @@ def _extract_all(
             "spec_dir": spec_dir, "fingerprint": fingerprint,
         }  # fmt: skip
 
-    if plan.in_process or not todo:
-        for outcome in todo:
-            _extract(outcome, lambda o=outcome: extractor(**parameters(o), return_state=True))
+    # A source already in the cache is read here: starting worker processes (or a cluster's round trip) to
+    # load a stored result would cost more than it saves, and a night with nothing new would pay it per source.
+    cached = [o for o in todo if (storage / _extract_key(None, parameters(o))).is_file() and not refresh]
+    fresh = [o for o in todo if o not in cached]
+    if plan.in_process:
+        cached, fresh = todo, []
+    for outcome in cached:
+        _extract(outcome, lambda o=outcome: extractor(**parameters(o), return_state=True))
+    if not fresh:
         return
-    get_run_logger().info("extracting %d sources %s", len(todo), plan.describe())
-    try:
-        runner = plan.runner()
-        runner.__enter__()
-    except Exception as exc:  # noqa: BLE001 - no cluster to reach: every source says so, none is lost silently
-        for outcome in todo:
-            outcome.errors.append(name_error(exc, outcome.source.id, "extract"))
-            outcome.errors[-1].hint = f"could not start extraction {plan.describe()}; check the address or --workers"
-        log_error(get_run_logger(), todo[0].errors[-1])
-        return
-    try:
-        futures = [runner.submit(extractor, parameters(o)) for o in todo]
-        for outcome, future in zip(todo, futures, strict=True):
-            _extract(outcome, lambda f=future: (f.wait(), f.state)[1])
-    finally:
-        runner.__exit__(None, None, None)
+    get_run_logger().info("extracting %d sources %s", len(fresh), plan.describe())
+    with shared_api():
+        try:
+            runner = plan.runner()
+            runner.__enter__()
+        except Exception as exc:  # noqa: BLE001 - no cluster to reach: every source says so, none is lost silently
+            for outcome in fresh:
+                outcome.errors.append(name_error(exc, outcome.source.id, "extract"))
+                outcome.errors[-1].hint = f"could not start extraction {plan.describe()}: check the address, --workers"
+            log_error(get_run_logger(), fresh[0].errors[-1])
+            return
+        try:
+            futures = [runner.submit(extractor, parameters(o)) for o in fresh]
+            for outcome, future in zip(fresh, futures, strict=True):
+                _extract(outcome, lambda f=future: (f.wait(), f.state)[1])
+        finally:
+            runner.__exit__(None, None, None)
 
 
 def _extract(outcome: SourceOutcome, run: Any) -> None:
@@ -298,7 +314,21 @@ def nightly(
     plan = Plan(workers if workers is not None else default_workers(), dask_address or dask_address_default())
     summary.extracted_on = plan.describe()
     outcomes = _land_all(sources, raw_dir)
-    _extract_all(outcomes, extractor, plan, data, spec_dir, fingerprint)
+    _extract_all(outcomes, extractor, plan, data, spec_dir, fingerprint, cache_dir / "prefect", refresh)
+
+    key = _night_key(fingerprint, outcomes)
+    if not refresh and (same := _same_night(data, key, outcomes)) is not None:
+        # Same bytes, same code, same catalog as the night that published curated/: its checks and its version
+        # stand as they are, so nothing is shaped, validated, written or reported again.
+        summary.published, summary.failed_datasets, summary.checks = same["published"], same["failed_datasets"], \
+            same["checks"]  # fmt: skip
+        summary.curated_path, summary.report_path = str(data / "curated"), same["report_path"]
+        summary.unchanged_since = same["run_id"]
+        summary.sources = [_source_row(o) for o in outcomes]
+        summary.errors = [SourceError(**e) for e in same["errors"]]
+        get_run_logger().info("nothing changed since run %s: its version and report stand", same["run_id"])
+        _artifacts(summary)
+        return final_state(summary)
 
     from flows.stages import (  # pandera, pyarrow: late
         curate_stage,
@@ -340,8 +370,60 @@ def nightly(
     report, errors = report_stage(validation, curated, pdf_paths, summary, data)
     summary.errors += errors
     summary.report_path = str(report) if report else None
+    _remember_night(data, key, summary)
     _artifacts(summary)
     return final_state(summary)
+
+
+NIGHT_STAMP = ".cache/night.json"
+
+
+def _night_key(fingerprint: str, outcomes: list[SourceOutcome]) -> str:
+    """What a night's outcome depends on: every source's bytes, kind and year, the extractor (fingerprint) and
+    the code that shapes, checks and publishes (flows/, schemas/)."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256(fingerprint.encode())
+    digest.update((_tree_digest(root / "flows", "*.py") + _tree_digest(root / "schemas", "*.*")).encode())
+    for o in outcomes:
+        digest.update(f"{o.source.id}|{o.landed.sha256 if o.landed else ''}|{o.source.kind}|{o.source.year}\n".encode())
+    return digest.hexdigest()
+
+
+def _same_night(data: Path, key: str, outcomes: list[SourceOutcome]) -> dict[str, Any] | None:
+    """The stamp of the last night, when this one has nothing new: every source fetched (not a fallback) and
+    served from the extraction cache, the same key, and curated/ still the version that night left."""
+    if not outcomes or not all(o.cached and not o.errors for o in outcomes):
+        return None
+    from flows.publish import current_version
+
+    try:
+        stamp = json.loads((data / NIGHT_STAMP).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if stamp.get("key") != key or stamp.get("version") != current_version(data):
+        return None
+    report = stamp.get("report_path")
+    return stamp if report and Path(report).is_file() else None
+
+
+def _remember_night(data: Path, key: str, summary: RunSummary) -> None:
+    from flows.publish import current_version
+
+    if any(e.stage == "fetch" for e in summary.errors):
+        return  # served from a fallback copy: the next night must look again
+    stamp = {
+        "key": key, "run_id": summary.run_id, "version": current_version(data), "published": summary.published,
+        "failed_datasets": summary.failed_datasets, "checks": summary.checks, "report_path": summary.report_path,
+        "errors": [e.to_dict() for e in summary.errors],
+    }  # fmt: skip
+    try:
+        path = data / NIGHT_STAMP
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(stamp, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:  # the next night then does the work again: slower, never wrong
+        get_run_logger().warning("could not remember this night (%s): the next one checks everything again", exc)
 
 
 def _source_row(outcome: SourceOutcome) -> dict[str, Any]:
