@@ -89,29 +89,24 @@ class Plan:
 
     workers: int
     dask_address: str | None = None
-    dask_cluster: Any = None  # a distributed Cluster object (tests, benchmarks: a LocalCluster)
 
     @property
     def in_process(self) -> bool:
-        return self.workers <= 1 and self.dask_address is None and self.dask_cluster is None
+        return self.workers <= 1 and self.dask_address is None
 
     def describe(self) -> str:
         if self.dask_address:
             return f"on the Dask cluster at {self.dask_address}"
-        if self.dask_cluster is not None:
-            return f"on a Dask cluster ({type(self.dask_cluster).__name__})"
         return "in this process" if self.in_process else f"in {self.workers} worker processes"
 
     def runner(self) -> Any:
         """A Prefect task runner for the extraction tasks (None: call them in the flow's process)."""
-        if self.dask_address or self.dask_cluster is not None:
+        if self.dask_address:
             try:
                 from prefect_dask import DaskTaskRunner
             except ImportError as exc:  # pragma: no cover - prefect-dask is a dependency
                 raise RuntimeError(f"a Dask cluster needs prefect-dask ({exc}); pip install prefect-dask") from None
-            if self.dask_address:
-                return DaskTaskRunner(address=self.dask_address)
-            return DaskTaskRunner(cluster=self.dask_cluster)
+            return DaskTaskRunner(address=self.dask_address)
         if self.in_process:
             return None
         from prefect.task_runners import ProcessPoolTaskRunner
