@@ -362,7 +362,8 @@ def nightly(
     absorb(errors)
     # Revisions between editions are judged on what is published, every edition's values: a night that
     # lands one new edition compares it with the editions earlier nights published.
-    validation.results.append(revisions_stage(data / "curated"))
+    if (revised := revisions_stage(data / "curated")) is not None:
+        validation.results.append(revised)
     summary.checks = validation.counts()
     summary.published, summary.curated_path = published, str(data / "curated")
     summary.sources = [_source_row(o) for o in outcomes]

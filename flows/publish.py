@@ -580,6 +580,7 @@ def _stage(
     for name in sorted((exclude | {d for ds in exclude_by_source.values() for d in ds}) & set(dictionary)):
         if name in exclude or not any(not excluded(s, name) for s in fresh):
             result.kept_previous.setdefault(name, None)
+    refreshed = False
     for name, dataset in dictionary.items():
         for source_id in sorted(fresh):
             if excluded(source_id, name):
@@ -603,11 +604,14 @@ def _stage(
                     for image in sorted((previous_root / IMAGES / source_id).glob("*")) if previous_root else []:
                         _link_into(image, staging / IMAGES / source_id / image.name)
             tree += written
+            refreshed = refreshed or bool(written)
             if name not in result.published:
                 result.published.append(name)
     result.linked = sum(1 for f in tree if f.carried_from is not None)
     result.written = len(tree) - result.linked
-    if all(f.carried_from is not None for f in tree):
+    # A refreshed source whose rows are unchanged still makes a version (of links: cheap), so every run that
+    # refreshed something has its version and its report, and rollback steps run by run.
+    if not refreshed:
         # Nothing new (every source failed, or none was given): no version that only repeats the last one,
         # so curated/ and `soetl rollback` keep pointing at versions that differ.
         return None
