@@ -63,6 +63,10 @@ DATASET_COLUMNS: dict[str, list[str]] = {
     "chart_series": ["figure_id", "series", "category", "value", "unit", "value_origin", "page", "bbox", "crop_sha256"],
     "facts": ["table_id", "row_label", "column_label", "value", "value_text", "unit", "page", "bbox"],
     "statements": ["statement_id", *STATEMENT_COLUMNS],
+    "city_indicator_scores": [
+        "year", "city", "city_type", "region", "rank_national", "rank_region", "scheme", "indicator",
+        "indicator_label", "score", "scale", "scale_reference",
+    ],
     "tables": [
         "table_id",
         "caption",
@@ -76,7 +80,7 @@ DATASET_COLUMNS: dict[str, list[str]] = {
         "bbox",
     ],
 }
-SOURCE_COLUMNS = ["source_id", "source_sha256"]
+SOURCE_COLUMNS = ["source_id", "source_sha256", "edition_year"]
 PROVENANCE_COLUMNS = ["dataset", "row", "column", "table_id", "page", "bbox", "text"]
 
 
@@ -191,9 +195,8 @@ def _ito_long(tables: list[ExtractedTable]) -> _Builder:
     return out
 
 
-def _city_scores(tables: list[ExtractedTable]) -> _Builder:
-    """National tables give the scores and national ranks; regional tables the region and its rank."""
-    out = _Builder("city_scores")
+def _regional_ranks(tables: list[ExtractedTable]) -> dict[tuple[str, str], tuple[str, Cell, str]]:
+    """(city type, city) -> (table id, rank cell, region) from the regional tables."""
     regional: dict[tuple[str, str], tuple[str, Cell, str]] = {}
     for table in tables:
         if table.attributes.get("scope") != "region":
@@ -204,6 +207,19 @@ def _city_scores(tables: list[ExtractedTable]) -> _Builder:
                 continue
             key = (table.attributes["city_type"], cells["city"].text)
             regional[key] = (table.table_id, cells["rank"], table.attributes["region"])
+    return regional
+
+
+def _wide(table: ExtractedTable) -> bool:
+    # A scheme other than the one the wide columns describe (2016's five normalised indicators …) is long form only.
+    return bool(table.attributes.get("wide", True))
+
+
+def _city_scores(tables: list[ExtractedTable]) -> _Builder:
+    """National tables give the scores and national ranks; regional tables the region and its rank."""
+    out = _Builder("city_scores")
+    tables = [t for t in tables if _wide(t)]
+    regional = _regional_ranks(tables)
     for table in tables:
         if table.attributes.get("scope") != "national":
             continue
@@ -229,6 +245,44 @@ def _city_scores(tables: list[ExtractedTable]) -> _Builder:
                 if column in cells:
                     sources[column] = (table.table_id, cells[column])
             out.add(values, sources)
+    return out
+
+
+def _indicator_scores(tables: list[ExtractedTable]) -> _Builder:
+    """Every score of every national score table in long form, whatever its scheme: one row per city and
+    indicator, with the scale the spec says it is on (points out of a maximum, normalised to an average …)."""
+    out = _Builder("city_indicator_scores")
+    regional = _regional_ranks(tables)
+    for table in tables:
+        if table.attributes.get("scope") != "national":
+            continue
+        scales = table.attributes.get("scales", {})
+        labels = dict(zip(table.canonical, table.columns, strict=True))
+        for row in table.rows:
+            cells = _by_name(table, row)
+            if _is_summary(table, cells):
+                continue
+            city_type = table.attributes["city_type"]
+            region_info = regional.get((city_type, cells["city"].text))
+            for name, cell in cells.items():
+                if name in ("rank", "city"):
+                    continue
+                scale = scales.get(name, {})
+                values = {
+                    "year": table.attributes.get("year"),
+                    "city": cells["city"].text,
+                    "city_type": city_type,
+                    "region": region_info[2] if region_info else None,
+                    "rank_national": _int(cells["rank"]),
+                    "rank_region": _int(region_info[1]) if region_info else None,
+                    "scheme": table.attributes.get("scheme"),
+                    "indicator": name,
+                    "indicator_label": labels.get(name),
+                    "score": cell.value,
+                    "scale": scale.get("kind"),
+                    "scale_reference": scale.get("reference"),
+                }
+                out.add(values, {"score": (table.table_id, cell)})
     return out
 
 
@@ -313,8 +367,11 @@ def _statements(result: ExtractionResult) -> _Builder:
     return out
 
 
-def curate(result: ExtractionResult, source_id: str) -> Curated:
-    """All curated datasets one extraction contributes to (empty frames for the others)."""
+def curate(result: ExtractionResult, source_id: str, edition_year: int | None = None) -> Curated:
+    """All curated datasets one extraction contributes to (empty frames for the others).
+
+    ``edition_year`` is the year the source was published (its catalog year, else the one its title
+    gives): every row says which edition it comes from."""
     by_dataset: dict[str, list[ExtractedTable]] = {}
     problems = []
     for table in result.tables:
@@ -345,6 +402,7 @@ def curate(result: ExtractionResult, source_id: str) -> Curated:
             )
     builders = [
         _city_scores(by_dataset.get("city_scores", [])),
+        _indicator_scores(by_dataset.get("city_scores", [])),
         _execution(by_dataset.get("region_execution", []), "region_execution", "region"),
         _execution(by_dataset.get("province_execution", []), "province_execution", "province"),
         _ito_long(by_dataset.get("ito_by_region", [])),
@@ -388,6 +446,8 @@ def curate(result: ExtractionResult, source_id: str) -> Curated:
         frame = builder.frame()
         frame.insert(len(frame.columns), "source_id", source_id)
         frame.insert(len(frame.columns), "source_sha256", result.source_sha256)
+        year = edition_year if edition_year is not None else result.year
+        frame.insert(len(frame.columns), "edition_year", pd.array([year] * len(frame), dtype="Int64"))
         frames[builder.name] = frame
     cells = pd.DataFrame([c for b in builders for c in b.cells], columns=PROVENANCE_COLUMNS)
     return Curated(frames, cells, {t.table_id: t for t in result.tables}, problems, list(result.figures))

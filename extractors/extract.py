@@ -144,10 +144,14 @@ def _missing_tables(path: Path, spec: ReportSpec, result: ExtractionResult) -> l
     """
     matched: dict[int, list[tuple[str, tuple]]] = {}
     for table in result.tables:
-        if table.dataset and (hit := spec.match_table(table.caption)):
+        if table.dataset and (hit := spec.match_table(table.caption, table.columns)):
             matched.setdefault(id(hit[0]), []).append((table.table_id, tuple(sorted(hit[1].items()))))
+    # A notice scored in one scheme is not expected to print another scheme's tables.
+    schemes = {t.attributes.get("scheme") for t in result.tables if t.dataset} - {None}
     problems = []
     for table_spec in spec.tables:
+        if schemes and table_spec.attributes.get("scheme") not in (None, *schemes):
+            continue
         wanted = f"{table_spec.dataset} title /{table_spec.title.pattern}/"
         hits = matched.get(id(table_spec), [])
         if not hits:

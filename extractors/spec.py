@@ -75,14 +75,27 @@ class ReportSpec:
     auto_detect: bool = True  # False: used only when named (kind=...), never detected from the text
     continued: re.Pattern[str] | None = None  # 续表: a table continued on this page
 
-    def match_table(self, title: str) -> tuple[TableSpec, dict[str, str]] | None:
-        """The first table spec whose title pattern occurs in ``title`` (normalised), with its groups."""
+    def match_table(self, title: str, columns: list[str] | None = None) -> tuple[TableSpec, dict[str, str]] | None:
+        """The first table spec whose title pattern occurs in ``title`` (normalised), with its groups.
+
+        Given the table's ``columns``, of the specs whose title matches, the first whose columns the
+        header gives in full and with the fewest labels left over (a scheme is told by what it prints).
+        """
         key = normalize(title)
+        hits = []
         for spec in self.tables:
             m = spec.title.search(key)
             if m:
-                return spec, {k: v for k, v in m.groupdict().items() if v is not None}
-        return None
+                hits.append((spec, {k: v for k, v in m.groupdict().items() if v is not None}))
+        if columns is None or len(hits) < 2:
+            return hits[0] if hits else None
+        from extractors.mapping import map_columns
+
+        def fit(hit: tuple[TableSpec, dict[str, str]]) -> tuple[bool, int]:
+            mapping = map_columns(columns, hit[0])
+            return (not mapping.complete, len(mapping.unknown))
+
+        return min(hits, key=fit)  # min keeps the first of equals
 
     def is_end(self, text: str) -> bool:
         key = normalize(text)
@@ -146,7 +159,8 @@ def load_spec(path: Path) -> ReportSpec:
                     dataset=entry["dataset"],
                     title=_compile(path, where, entry["title"]),
                     columns=columns,
-                    attributes=dict(entry.get("attributes", {})),
+                    # A column set's attributes (its scheme, scales) go with every table of it.
+                    attributes={**source.get("attributes", {}), **entry.get("attributes", {})},
                     total_rows=_compile(path, where, entry["total_rows"]) if "total_rows" in entry else None,
                     summary_rows=(
                         _compile(path, where, entry["summary_rows"]) if "summary_rows" in entry else None

@@ -353,7 +353,7 @@ def build_table(
         header_cells=header_cells,
     )
     _drop_unit_cells(table)
-    matched = spec.match_table(table.caption) if caption else None
+    matched = spec.match_table(table.caption, table.columns) if caption else None
     if matched:
         apply_spec(table, *matched, path=path)
     return table

@@ -49,6 +49,14 @@ def run(
     ] = None,
     data_dir: DataDir = None,
     refresh: Annotated[bool, typer.Option("--refresh", help="Extract every source again, ignoring the cache")] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=1, help="Extraction processes (default SOETL_WORKERS, else the core count)"),
+    ] = None,
+    dask_address: Annotated[
+        str | None,
+        typer.Option("--dask-address", help="Extract on this Dask cluster: tcp://host:8786 (SOETL_DASK_ADDRESS)"),
+    ] = None,
 ) -> None:
     """Run the flow once: fetch every source, extract, validate, publish, write the audit report."""
     from flows.catalog import CatalogError, load_catalog
@@ -70,7 +78,7 @@ def run(
     with _guarded(data), bars:
         progress.install(progress.RichReporter(bars))
         try:
-            summary, ok = run_once(catalog_path, data, refresh=refresh)
+            summary, ok = run_once(catalog_path, data, refresh=refresh, workers=workers, dask_address=dask_address)
         finally:
             progress.install(None)
     _print_summary(summary)
@@ -189,6 +197,30 @@ def serve(
         console.print(f"[red]cannot schedule:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
     prefect_serve(deployment)
+
+
+@app.command()
+def deploy(
+    pool: Annotated[str, typer.Option(help="The work pool (`prefect work-pool create NAME --type process`)")],
+    catalog: Annotated[Path | None, typer.Option(help="Catalog of sources")] = None,
+    data_dir: DataDir = None,
+    name: Annotated[str, typer.Option(help="Deployment name")] = "soetl-nightly",
+    cron: Annotated[str | None, typer.Option(help="Cron schedule (default: none, run it by hand)")] = None,
+    timezone: Annotated[str, typer.Option(help="Time zone of the schedule")] = "Asia/Shanghai",
+    workers: Annotated[int | None, typer.Option(min=1, help="Extraction processes per run")] = None,
+    dask_address: Annotated[str | None, typer.Option(help="Extract on this Dask cluster")] = None,
+) -> None:
+    """Register the flow with a work pool, for `prefect worker start --pool …` on each host to run."""
+    from flows.pipeline import deploy_to_pool
+
+    _require_reachable_server(optional=False)
+    data = _data_dir(data_dir)
+    deployment_id = deploy_to_pool(
+        pool, _catalog_path(catalog, data).resolve(), data, name=name, cron=cron, timezone=timezone,
+        workers=workers, dask_address=dask_address,
+    )  # fmt: skip
+    console.print(f"deployment soetl-nightly/{name} ({deployment_id}) on work pool {escape(pool)}")
+    console.print(f"run it: prefect deployment run soetl-nightly/{name}; workers: prefect worker start --pool {pool}")
 
 
 @app.command()

@@ -6,11 +6,15 @@ go on. A source that fails to fetch is extracted from its last good raw copy, an
 Extraction is cached on the PDF's sha256, its kind, and a fingerprint of the extractor's code and
 specs, so a night with nothing new re-extracts nothing and an edited spec is never served stale. The
 run ends Failed, listing every failure, after publishing everything that passed.
+
+Fetches run on threads, bounded and politely per host; extraction runs where ``workers`` and
+``dask_address`` say (flows/parallel.py): this process, a pool of worker processes, or a Dask cluster.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import uuid
 from dataclasses import dataclass, field
@@ -31,6 +35,7 @@ from extractors.spec import load_specs, spec_dir_default
 from flows import progress
 from flows.catalog import SourceEntry, load_catalog
 from flows.fetch import Landed, TransientFetchError, append_manifest, fetch, last_good, record
+from flows.parallel import FETCH_CONCURRENCY, Plan, dask_address_default, default_workers, polite, shared_api
 from flows.problems import SourceError, log_error, name_error
 
 DEFAULT_RETRIES = 3
@@ -71,7 +76,8 @@ def _retry_base() -> float:
 def fetch_task(source: SourceEntry, raw_dir: Path) -> Landed:
     logger = get_run_logger()
     try:
-        landed = fetch(source, raw_dir, progress=lambda got, total: progress.download(source.id, got, total))
+        with polite(source.url):
+            landed = fetch(source, raw_dir, progress=lambda got, total: progress.download(source.id, got, total))
     except TransientFetchError as exc:
         ctx = TaskRunContext.get()
         attempt, attempts = (ctx.task_run.run_count, ctx.task.retries + 1) if ctx else (1, 1)
@@ -109,6 +115,7 @@ class SourceOutcome:
     fetch_status: str = ""  # downloaded | not modified | copied (a local file) | failed → …
     used_fallback: bool = False
     extraction: ExtractionResult | None = None
+    cached: bool = False  # the extraction came from the cache (same bytes, kind, code and specs)
     errors: list[SourceError] = field(default_factory=list)
 
     @property
@@ -132,6 +139,8 @@ class RunSummary:
     report_path: str | None = None
     curated_path: str | None = None
     checks: dict[str, int] = field(default_factory=dict)  # run / passed / failed / finding / skipped
+    extracted_on: str = ""  # where extraction ran (flows/parallel.Plan.describe)
+    unchanged_since: str | None = None  # nothing new: the run whose version and report stand
 
     @property
     def failed_sources(self) -> list[str]:
@@ -142,11 +151,25 @@ class RunSummary:
         return not self.errors and not self.failed_datasets
 
 
-def _land(source: SourceEntry, raw_dir: Path) -> SourceOutcome:
-    outcome = SourceOutcome(source)
+def _land_all(sources: list[SourceEntry], raw_dir: Path) -> list[SourceOutcome]:
+    """Fetch every source on threads (downloads wait on the network, not the CPU), in catalog order."""
+    from prefect.task_runners import ThreadPoolTaskRunner
+
     fetcher = fetch_task.with_options(retry_delay_seconds=exponential_backoff(backoff_factor=_retry_base()))
+    with ThreadPoolTaskRunner(max_workers=min(FETCH_CONCURRENCY, max(1, len(sources)))) as runner:
+        futures = [runner.submit(fetcher, {"source": s, "raw_dir": raw_dir}) for s in sources]
+        return [_land(source, raw_dir, future) for source, future in zip(sources, futures, strict=True)]
+
+
+def _land(source: SourceEntry, raw_dir: Path, future: Any = None) -> SourceOutcome:
+    """One source's fetch (``future``: submitted already; else fetched here), or its fallback."""
+    outcome = SourceOutcome(source)
     try:
-        outcome.landed = fetcher(source, raw_dir)
+        if future is None:
+            fetcher = fetch_task.with_options(retry_delay_seconds=exponential_backoff(backoff_factor=_retry_base()))
+            outcome.landed = fetcher(source, raw_dir)
+        else:
+            outcome.landed = future.result()
         outcome.fetch_status = FETCH_STATUS.get(outcome.landed.status, outcome.landed.status)
         return outcome
     except Exception as exc:  # noqa: BLE001 - whatever one source raises stays with that source
@@ -173,18 +196,68 @@ def _land(source: SourceEntry, raw_dir: Path) -> SourceOutcome:
     return outcome
 
 
-def _extract(outcome: SourceOutcome, extractor: Any, data: Path, spec_dir: Path, fingerprint: str) -> None:
-    assert outcome.landed is not None
+def _extract_all(
+    outcomes: list[SourceOutcome],
+    extractor: Any,
+    plan: Plan,
+    data: Path,
+    spec_dir: Path,
+    fingerprint: str,
+    storage: Path,
+    refresh: bool = False,
+) -> None:
+    """Extract every landed source where the plan says: here one after another, or on its task runner."""
+    todo = [o for o in outcomes if o.landed is not None]
+
+    def parameters(outcome: SourceOutcome) -> dict[str, Any]:
+        assert outcome.landed is not None
+        source = outcome.source
+        return {
+            "source_id": source.id, "pdf_path": data / outcome.landed.path, "sha256": outcome.landed.sha256,
+            "kind": source.kind, "image_dir": data / "images" / source.id / outcome.landed.sha256,
+            "spec_dir": spec_dir, "fingerprint": fingerprint,
+        }  # fmt: skip
+
+    # A source already in the cache is read here: starting worker processes (or a cluster's round trip) to
+    # load a stored result would cost more than it saves, and a night with nothing new would pay it per source.
+    cached = [o for o in todo if (storage / _extract_key(None, parameters(o))).is_file() and not refresh]
+    fresh = [o for o in todo if o not in cached]
+    if plan.in_process:
+        cached, fresh = todo, []
+    for outcome in cached:
+        _extract(outcome, lambda o=outcome: extractor(**parameters(o), return_state=True))
+    if not fresh:
+        return
+    get_run_logger().info("extracting %d sources %s", len(fresh), plan.describe())
+    with shared_api():
+        try:
+            runner = plan.runner()
+            runner.__enter__()
+        except Exception as exc:  # noqa: BLE001 - no cluster to reach: every source says so, none is lost silently
+            for outcome in fresh:
+                outcome.errors.append(name_error(exc, outcome.source.id, "extract"))
+                outcome.errors[-1].hint = f"could not start extraction {plan.describe()}: check the address, --workers"
+            log_error(get_run_logger(), fresh[0].errors[-1])
+            return
+        try:
+            futures = [runner.submit(extractor, parameters(o)) for o in fresh]
+            for outcome, future in zip(fresh, futures, strict=True):
+                _extract(outcome, lambda f=future: (f.wait(), f.state)[1])
+        finally:
+            runner.__exit__(None, None, None)
+
+
+def _extract(outcome: SourceOutcome, run: Any) -> None:
+    """Take one source's extraction (``run()`` gives its final Prefect state) and judge what it gives."""
     source = outcome.source
     try:
-        result = extractor(
-            source.id, data / outcome.landed.path, outcome.landed.sha256, source.kind,
-            data / "images" / source.id / outcome.landed.sha256, spec_dir, fingerprint,
-        )  # fmt: skip
-    except Exception as exc:  # noqa: BLE001 - a damaged PDF or a library bug stays with its source
+        state = run()
+        result = state.result()
+    except Exception as exc:  # noqa: BLE001 - a damaged PDF, a library bug or a lost worker stays with its source
         outcome.errors.append(name_error(exc, source.id, "extract"))
         log_error(get_run_logger(), outcome.errors[-1])
         return
+    outcome.cached = state.name == "Cached"
     outcome.extraction = result
     damaged = [p for p in result.problems if p.kind in DAMAGED]
     if damaged:
@@ -214,8 +287,17 @@ def _extract(outcome: SourceOutcome, extractor: Any, data: Path, spec_dir: Path,
 
 
 @flow(name="soetl-nightly", log_prints=True)
-def nightly(catalog: Path | str | None = None, data_dir: Path | str | None = None, refresh: bool = False) -> Any:
-    """Pull, land, extract, validate and publish every source of the catalog; ``refresh`` ignores the cache."""
+def nightly(
+    catalog: Path | str | None = None,
+    data_dir: Path | str | None = None,
+    refresh: bool = False,
+    workers: int | None = None,
+    dask_address: str | None = None,
+) -> Any:
+    """Pull, land, extract, validate and publish every source of the catalog; ``refresh`` ignores the cache.
+
+    ``workers``: extraction processes (default SOETL_WORKERS, else the core count); ``dask_address``
+    (default SOETL_DASK_ADDRESS): extract on that Dask cluster instead."""
     data = Path(data_dir) if data_dir else data_dir_default()
     catalog_path = Path(catalog) if catalog else data / "catalog.toml"
     sources = load_catalog(catalog_path)
@@ -229,12 +311,32 @@ def nightly(catalog: Path | str | None = None, data_dir: Path | str | None = Non
     # A Path (not an unsaved block) works with the ephemeral API and keeps the cache in the data dir.
     extractor = extract_task.with_options(result_storage=cache_dir / "prefect", refresh_cache=refresh or None)
 
-    outcomes = [_land(source, raw_dir) for source in sources]
-    for outcome in outcomes:
-        if outcome.landed is not None:
-            _extract(outcome, extractor, data, spec_dir, fingerprint)
+    plan = Plan(workers if workers is not None else default_workers(), dask_address or dask_address_default())
+    summary.extracted_on = plan.describe()
+    outcomes = _land_all(sources, raw_dir)
+    _extract_all(outcomes, extractor, plan, data, spec_dir, fingerprint, cache_dir / "prefect", refresh)
 
-    from flows.stages import curate_stage, publish_stage, report_stage, validate_stage  # pandera, pyarrow: late
+    key = _night_key(fingerprint, outcomes)
+    if not refresh and (same := _same_night(data, key, outcomes)) is not None:
+        # Same bytes, same code, same catalog as the night that published curated/: its checks and its version
+        # stand as they are, so nothing is shaped, validated, written or reported again.
+        summary.published, summary.failed_datasets, summary.checks = same["published"], same["failed_datasets"], \
+            same["checks"]  # fmt: skip
+        summary.curated_path, summary.report_path = str(data / "curated"), same["report_path"]
+        summary.unchanged_since = same["run_id"]
+        summary.sources = [_source_row(o) for o in outcomes]
+        summary.errors = [SourceError(**e) for e in same["errors"]]
+        get_run_logger().info("nothing changed since run %s: its version and report stand", same["run_id"])
+        _artifacts(summary)
+        return final_state(summary)
+
+    from flows.stages import (  # pandera, pyarrow: late
+        curate_stage,
+        publish_stage,
+        report_stage,
+        revisions_stage,
+        validate_stage,
+    )
 
     by_id = {o.source.id: o for o in outcomes}
     run_errors: list[SourceError] = []
@@ -252,19 +354,77 @@ def nightly(catalog: Path | str | None = None, data_dir: Path | str | None = Non
     good = [o for o in good if o.proceeds]
     summary.failed_datasets = sorted(validation.failed_datasets())
     summary.checks = validation.counts()
+    by_source = getattr(validation, "failing_by_source", None)
     published, errors = publish_stage(
-        {o.source.id: curated[o.source.id] for o in good}, good, data, run_id, set(summary.failed_datasets),
-        fingerprint,
+        {o.source.id: curated[o.source.id] for o in good}, good, data, run_id,
+        set() if by_source is not None else set(summary.failed_datasets), fingerprint, by_source,
     )  # fmt: skip
     absorb(errors)
+    # Revisions between editions are judged on what is published, every edition's values: a night that
+    # lands one new edition compares it with the editions earlier nights published.
+    if (revised := revisions_stage(data / "curated")) is not None:
+        validation.results.append(revised)
+    summary.checks = validation.counts()
     summary.published, summary.curated_path = published, str(data / "curated")
     summary.sources = [_source_row(o) for o in outcomes]
     summary.errors = [e for o in outcomes for e in o.errors] + run_errors
     report, errors = report_stage(validation, curated, pdf_paths, summary, data)
     summary.errors += errors
     summary.report_path = str(report) if report else None
+    _remember_night(data, key, summary)
     _artifacts(summary)
     return final_state(summary)
+
+
+NIGHT_STAMP = ".cache/night.json"
+
+
+def _night_key(fingerprint: str, outcomes: list[SourceOutcome]) -> str:
+    """What a night's outcome depends on: every source's bytes, kind and year, the extractor (fingerprint) and
+    the code that shapes, checks and publishes (flows/, schemas/)."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256(fingerprint.encode())
+    digest.update((_tree_digest(root / "flows", "*.py") + _tree_digest(root / "schemas", "*.*")).encode())
+    for o in outcomes:
+        digest.update(f"{o.source.id}|{o.landed.sha256 if o.landed else ''}|{o.source.kind}|{o.source.year}\n".encode())
+    return digest.hexdigest()
+
+
+def _same_night(data: Path, key: str, outcomes: list[SourceOutcome]) -> dict[str, Any] | None:
+    """The stamp of the last night, when this one has nothing new: every source fetched (not a fallback) and
+    served from the extraction cache, the same key, and curated/ still the version that night left."""
+    if not outcomes or not all(o.cached and not o.errors for o in outcomes):
+        return None
+    from flows.publish import current_version
+
+    try:
+        stamp = json.loads((data / NIGHT_STAMP).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if stamp.get("key") != key or stamp.get("version") != current_version(data):
+        return None
+    report = stamp.get("report_path")
+    return stamp if report and Path(report).is_file() else None
+
+
+def _remember_night(data: Path, key: str, summary: RunSummary) -> None:
+    from flows.publish import current_version
+
+    if any(e.stage == "fetch" for e in summary.errors):
+        return  # served from a fallback copy: the next night must look again
+    stamp = {
+        "key": key, "run_id": summary.run_id, "version": current_version(data), "published": summary.published,
+        "failed_datasets": summary.failed_datasets, "checks": summary.checks, "report_path": summary.report_path,
+        "errors": [e.to_dict() for e in summary.errors],
+    }  # fmt: skip
+    try:
+        path = data / NIGHT_STAMP
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(stamp, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:  # the next night then does the work again: slower, never wrong
+        get_run_logger().warning("could not remember this night (%s): the next one checks everything again", exc)
 
 
 def _source_row(outcome: SourceOutcome) -> dict[str, Any]:
@@ -279,6 +439,7 @@ def _source_row(outcome: SourceOutcome) -> dict[str, Any]:
         "sha256": landed.sha256 if landed else "",
         "kind": (result.kind if result else None) or outcome.source.kind or "",
         "year": (outcome.source.year or result.year) if result else outcome.source.year,
+        "extraction": ("cached" if outcome.cached else "extracted") if result else "",
         "pages": result.pages if result else 0,
         "tables": len(result.tables) if result else 0,
         "figures": len(result.figures) if result else 0,
@@ -327,11 +488,54 @@ def nightly_deployment(cron: str, timezone: str, catalog: Path, data_dir: Path, 
     )
 
 
+def deploy_to_pool(
+    pool: str,
+    catalog: Path,
+    data_dir: Path,
+    *,
+    name: str = "soetl-nightly",
+    cron: str | None = None,
+    timezone: str = "Asia/Shanghai",
+    workers: int | None = None,
+    dask_address: str | None = None,
+) -> Any:
+    """Register the nightly flow with a work pool: the pool's workers (`prefect worker start --pool …`, one per
+    host) run it from this checkout of the code (every host must have it at the same path, and the data dir
+    on a shared filesystem). Returns the deployment's id."""
+    from prefect.schedules import Cron
+
+    root = Path(__file__).resolve().parents[1]
+    parameters: dict[str, Any] = {"catalog": str(catalog), "data_dir": str(data_dir)}
+    if workers is not None:
+        parameters["workers"] = workers
+    if dask_address:
+        parameters["dask_address"] = dask_address
+    source = nightly.from_source(source=str(root), entrypoint="flows/pipeline.py:nightly")
+    return source.deploy(
+        name=name,
+        work_pool_name=pool,
+        build=False,  # no image: a process pool runs the code where the worker is
+        push=False,
+        schedule=Cron(cron, timezone=timezone) if cron else None,
+        parameters=parameters,
+        # One run at a time across hosts: the data dir's flock may not hold on every shared filesystem.
+        concurrency_limit=1,
+        description="Pull, land, extract, validate and publish every catalog source (on a work pool).",
+        print_next_steps=False,
+        ignore_warnings=True,  # "a process pool is for local development": multi-host with a shared dir is the point
+    )
+
+
 def run_once(
-    catalog: Path | str | None = None, data_dir: Path | str | None = None, *, refresh: bool = False
+    catalog: Path | str | None = None,
+    data_dir: Path | str | None = None,
+    *,
+    refresh: bool = False,
+    workers: int | None = None,
+    dask_address: str | None = None,
 ) -> tuple[RunSummary, bool]:
     """Run the flow and say whether it succeeded; the Prefect state is Failed when it did not."""
-    state = nightly(catalog, data_dir, refresh, return_state=True)
+    state = nightly(catalog, data_dir, refresh, workers, dask_address, return_state=True)
     summary = state.result(raise_on_failure=False)
     if not isinstance(summary, RunSummary):
         # The flow itself crashed (a bug, a full disk): re-raise with Prefect's own message.

@@ -124,10 +124,15 @@ class PublishResult:
     # (source id, dataset) that could not be written, and why; dataset "" when the whole source could not.
     # Their previous files, if any, are kept; everything else is published.
     failures: dict[tuple[str, str], Exception] = field(default_factory=dict)
+    # Parquet files of the new version written by this publish, and those hard-linked from the previous one
+    # (a source whose rows did not change keeps its files: cost follows what changed).
+    written: int = 0
+    linked: int = 0
 
     def __str__(self) -> str:
         parts = [f"curated/ = {self.version} (previous: {self.previous or 'none'})"]
         parts.append("published: " + (", ".join(self.published) or "nothing"))
+        parts.append(f"{self.written} files written, {self.linked} unchanged files linked")
         if self.kept_previous:
             kept = ", ".join(f"{d} ({v or 'none to keep, not published'})" for d, v in self.kept_previous.items())
             parts.append("failed, previous version kept: " + kept)
@@ -477,6 +482,7 @@ def publish(
     exclude: Set[str] = frozenset(),
     *,
     keep: int = KEEP_VERSIONS,
+    exclude_by_source: Mapping[str, Set[str]] | None = None,
 ) -> PublishResult:
     """Publish the curated frames of the given sources as a new version of curated/.
 
@@ -485,6 +491,10 @@ def publish(
     source that cannot be written (its frame does not fit the dictionary, no year is known for it …) keeps
     its previous files and is named in ``result.failures``; the rest is published. Figure PNGs are copied
     into the version (``images/<source id>/``), so the published tree stands on its own.
+
+    ``exclude_by_source`` names, per source, more datasets to keep as they were (those of the sources a
+    failed check was about, when checks ran per group of sources). A dataset of a source whose rows are
+    exactly those of its file in the previous version is hard-linked from it, not written again.
     """
     data_dir = Path(data_dir)
     dictionary = datasets()
@@ -505,7 +515,10 @@ def publish(
         staging = versions / f"{_STAGING}{version}"
         staging.mkdir()
         try:
-            package = _stage(staging, curated, sources, run, exclude, version, previous, previous_root, result)
+            package = _stage(
+                staging, curated, sources, run, exclude, version, previous, previous_root, result,
+                exclude_by_source or {},
+            )  # fmt: skip
         except BaseException:
             # Nothing visible changed; leave no half tree behind either (a kill is swept by the next run).
             shutil.rmtree(staging, ignore_errors=True)
@@ -535,6 +548,7 @@ def _stage(
     previous: str | None,
     previous_root: Path | None,
     result: PublishResult,
+    exclude_by_source: Mapping[str, Set[str]],
 ) -> dict[str, Any] | None:
     """Write the whole new tree into ``staging`` and fsync it; its datapackage, or None if it is empty."""
     dictionary = datasets()
@@ -552,35 +566,52 @@ def _stage(
                 _link_into(image, staging / IMAGES / old.source_id / image.name)
         tree.append(_File(old.dataset, old.year, old.source_id, old.relpath, carried_from=previous))
 
+    def excluded(source_id: str, name: str) -> bool:
+        return name in exclude or name in exclude_by_source.get(source_id, ())
+
     # Old files first: a dataset keeps the partitions of sources this run does not refresh.
     for old in old_files:
-        if old.dataset in exclude or old.source_id not in fresh:
+        if excluded(old.source_id, old.dataset) or old.source_id not in fresh:
             carry(old)
-            if old.dataset in exclude:
+            if excluded(old.source_id, old.dataset):
                 result.kept_previous[old.dataset] = previous
             elif old.source_id not in result.carried.setdefault(old.dataset, []):
                 result.carried[old.dataset].append(old.source_id)
-    for name in sorted(exclude & set(dictionary)):
-        result.kept_previous.setdefault(name, None)
+    for name in sorted((exclude | {d for ds in exclude_by_source.values() for d in ds}) & set(dictionary)):
+        if name in exclude or not any(not excluded(s, name) for s in fresh):
+            result.kept_previous.setdefault(name, None)
+    refreshed = False
     for name, dataset in dictionary.items():
-        if name in exclude:
-            continue
         for source_id in sorted(fresh):
+            if excluded(source_id, name):
+                continue
             frame = curated[source_id].frames.get(name)
             if frame is None or frame.empty:
                 continue
+            mine = [old for old in old_files if old.dataset == name and old.source_id == source_id]
             try:
-                written = _write_dataset(staging, data_dir, name, dataset, frame, sources[source_id], run)
+                written = _write_dataset(staging, data_dir, name, dataset, frame, sources[source_id], run,
+                                         previous_root, mine)  # fmt: skip
             except Exception as exc:  # noqa: BLE001 - this dataset of this source only; the rest goes on
                 result.failures[(source_id, name)] = exc
-                for old in old_files:
-                    if old.dataset == name and old.source_id == source_id:
-                        carry(old)
+                for old in mine:
+                    carry(old)
                 continue
+            if written and all(f.carried_from for f in written):
+                for f in written:
+                    f.carried_from = previous
+                if name == "figures":
+                    for image in sorted((previous_root / IMAGES / source_id).glob("*")) if previous_root else []:
+                        _link_into(image, staging / IMAGES / source_id / image.name)
             tree += written
+            refreshed = refreshed or bool(written)
             if name not in result.published:
                 result.published.append(name)
-    if all(f.carried_from is not None for f in tree):
+    result.linked = sum(1 for f in tree if f.carried_from is not None)
+    result.written = len(tree) - result.linked
+    # A refreshed source whose rows are unchanged still makes a version (of links: cheap), so every run that
+    # refreshed something has its version and its report, and rollback steps run by run.
+    if not refreshed:
         # Nothing new (every source failed, or none was given): no version that only repeats the last one,
         # so curated/ and `soetl rollback` keep pointing at versions that differ.
         return None
@@ -591,24 +622,67 @@ def _stage(
     _step("wrote datapackage.json")
     _write_text(staging / "README.md", _readme(package, dictionary))
     _step("wrote README.md")
+    from flows.vintages import views_sql
+
+    _write_text(staging / "views.sql", views_sql({f.dataset for f in tree}))
     _fsync_tree(staging)
     _step("synced")
     return package
 
 
+def content_digest(frame: pd.DataFrame) -> str:
+    """A digest of a canonical frame's rows: equal digests, equal files (but for the run that wrote them)."""
+    import hashlib
+
+    text = frame.to_json(orient="split", double_precision=15, force_ascii=False, date_format="iso")
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _unchanged(previous_root: Path | None, mine: list[_File], digest: str) -> bool:
+    """The previous version holds this source's files of the dataset, written from the same rows."""
+    if previous_root is None or not mine:
+        return False
+    for old in mine:
+        try:
+            meta = pq.read_schema(previous_root / old.relpath).metadata or {}
+        except (OSError, pa.ArrowException):
+            return False
+        if meta.get(b"content_sha256", b"").decode() != digest:
+            return False
+    return True
+
+
 def _write_dataset(
-    staging: Path, data_dir: Path, name: str, dataset: Dataset, frame: pd.DataFrame, info: SourceInfo, run: RunInfo
+    staging: Path,
+    data_dir: Path,
+    name: str,
+    dataset: Dataset,
+    frame: pd.DataFrame,
+    info: SourceInfo,
+    run: RunInfo,
+    previous_root: Path | None = None,
+    previous_files: list[_File] | None = None,
 ) -> list[_File]:
-    """One source's files of one dataset; on any failure, none of them is left in the tree."""
+    """One source's files of one dataset; on any failure, none of them is left in the tree.
+
+    Rows equal to those its files in the previous version were written from: those files are linked."""
     written: list[_File] = []
     try:
         frame = canonical_frame(frame, dataset)
         _check_provenance(frame, dataset, info)
+        digest = content_digest(frame)
+        if _unchanged(previous_root, previous_files or [], digest):
+            assert previous_root is not None and previous_files
+            for old in previous_files:
+                _link_into(previous_root / old.relpath, staging / old.relpath)
+                written.append(_File(name, old.year, info.source_id, old.relpath, carried_from="previous"))
+            return written
         if name == "figures":
             frame = _publish_images(frame, staging, data_dir, info.source_id)
         for year, part in _partitions(frame, dataset, info):
             relpath = f"{name}/year={year}/{info.source_id}.parquet"
-            _write_parquet(staging / relpath, part, dataset, _file_meta(dataset, info, run, year))
+            meta = {**_file_meta(dataset, info, run, year), "content_sha256": digest}
+            _write_parquet(staging / relpath, part, dataset, meta)
             written.append(_File(name, year, info.source_id, relpath))
             _step(f"wrote {relpath}")
     except BaseException:

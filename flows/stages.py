@@ -17,6 +17,7 @@ from prefect import get_run_logger, task
 from extractors.datasets import Curated, curate
 from extractors.extract import EXTRACTOR_VERSION
 from flows.problems import SourceError, log_error, name_error
+from flows.vintages import add_vintages
 
 if TYPE_CHECKING:
     from flows.pipeline import RunSummary, SourceOutcome
@@ -30,7 +31,8 @@ def curate_stage(outcomes: list[SourceOutcome], data: Path) -> tuple[dict[str, C
     for outcome in outcomes:
         source_id = outcome.source.id
         try:
-            item = curate(outcome.extraction, source_id)
+            item = curate(outcome.extraction, source_id, outcome.source.year or outcome.extraction.year)
+            add_vintages(item)  # which edition printed each year-keyed value, with its cell
             # Image paths relative to the data dir, so the published data stays valid when the dir moves.
             figures = item.frames["figures"]
             figures["image_path"] = [_relative(p, data) for p in figures["image_path"]]
@@ -91,9 +93,32 @@ def validate_stage(curated: dict[str, Curated], pdf_paths: dict[str, Path]) -> t
 def _validate(curated: dict[str, Curated], pdf_paths: dict[str, Path]) -> Any:
     from schemas.stated import read_stated_facts
     from schemas.validate import validate
+    from schemas.vintages import merge_runs
 
-    # Figures the reports state in their text (37 cities, 1109.23 …) are checked against the tables.
-    return validate(curated, read_stated_facts(pdf_paths))
+    # The checks between reports (a notice and the annual report of its year) hold within one edition
+    # year: validate each year's sources together, then make one run of them for the report.
+    groups: dict[Any, dict[str, Curated]] = {}
+    for source_id, item in curated.items():
+        groups.setdefault(_edition_year(item), {})[source_id] = item
+    runs = []
+    failing: dict[str, set[str]] = {}
+    for members in groups.values():
+        # Figures the reports state in their text (37 cities, 1109.23 …) are checked against the tables.
+        run = validate(members, read_stated_facts({s: pdf_paths[s] for s in members if s in pdf_paths}))
+        runs.append(run)
+        for source_id in members:
+            failing[source_id] = run.failed_datasets()
+    run = runs[0] if len(runs) == 1 else merge_runs(runs)
+    # A check failing in one edition year keeps that year's sources' datasets back, not every edition's.
+    run.failing_by_source = failing  # type: ignore[attr-defined]
+    return run
+
+
+def _edition_year(item: Curated) -> int | None:
+    for frame in item.frames.values():
+        if "edition_year" in frame and len(frame) and frame["edition_year"].notna().any():
+            return int(frame["edition_year"].dropna().iloc[0])
+    return None
 
 
 @task(name="publish")
@@ -104,6 +129,7 @@ def publish_stage(
     run_id: str,
     exclude: set[str],
     fingerprint: str = "",
+    exclude_by_source: dict[str, set[str]] | None = None,
 ) -> tuple[list[str], list[SourceError]]:
     """Publish what passed; a dataset of a source that cannot be written is named and the rest goes out."""
     from flows.publish import RunInfo, SourceInfo, publish
@@ -125,7 +151,7 @@ def publish_stage(
     version = f"{EXTRACTOR_VERSION}+{fingerprint}" if fingerprint else EXTRACTOR_VERSION
     run = RunInfo(run_id=run_id, started_at=datetime.now(UTC).isoformat(), extractor_version=version)
     try:
-        result = publish(curated, sources, data, run, exclude=exclude)
+        result = publish(curated, sources, data, run, exclude=exclude, exclude_by_source=exclude_by_source)
     except Exception as exc:  # noqa: BLE001 - the lock, the disk: nothing was published, say so per source
         errors = [name_error(exc, source_id, "publish") for source_id in curated] or [name_error(exc, "*", "publish")]
         log_error(logger, errors[0])
@@ -137,6 +163,26 @@ def publish_stage(
         log_error(logger, error)
     logger.info("published %s", result)
     return sorted(result.published), errors
+
+
+@task(name="revisions")
+def revisions_stage(curated_root: Path) -> Any:
+    """The revisions between editions in the published vintages (a finding each, with both cells); None when
+    no year is printed by two editions."""
+    from schemas.validate import CheckResult
+    from schemas.vintages import CHECK, read_vintages, revisions
+
+    try:
+        result = revisions(read_vintages(curated_root))
+    except Exception as exc:  # noqa: BLE001 - an unreadable file: the check says so, the run's data stands
+        error = name_error(exc, "*", "validate", "vintages")
+        log_error(get_run_logger(), error)
+        return CheckResult(CHECK, "vintages", "vintage", "revisions between editions", "skipped", reason=error.line())
+    if result.failures:
+        get_run_logger().warning("%d revisions between editions (findings in the audit report)", len(result.failures))
+    if result.status == "skipped" and not result.checked:
+        return None  # one edition per year: nothing to compare, and no check that "could not run"
+    return result
 
 
 @task(name="report")

@@ -320,6 +320,7 @@ def _sources(run: ValidationRun, pdf_paths: dict[str, Path], outcome: dict[str, 
                     "sha256": row.get("sha256") or run.sources.get(row["source"]),
                     "kind": row.get("kind"),
                     "year": row.get("year"),
+                    "extraction": row.get("extraction"),  # extracted this run, or cached
                     "pages": row.get("pages"),
                     "tables": row.get("tables"),
                     "figures": row.get("figures"),

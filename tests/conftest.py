@@ -8,6 +8,9 @@ import tempfile
 # nothing leaks between runs or into ~/.prefect, and no analytics.
 os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="soetl-prefect-home-")
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+# Flows extract in this process unless a test asks for workers: tests that patch the extractor see it
+# called (tests/test_night*.py run the process pool and Dask themselves).
+os.environ.setdefault("SOETL_WORKERS", "1")
 # Raster chart readings (OCR) cached for this session only: every test that extracts the report's
 # figures after the first reuses them, and nothing is read from a cache an earlier run left behind
 # (SOETL_TEST_CHART_CACHE names a lasting one, for a developer re-running tests while they work).

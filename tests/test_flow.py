@@ -242,10 +242,10 @@ def isolation_run(tmp_path_factory):
             result.year = None  # a title that names no year
         return result
 
-    def curate(result, source_id):  # type: ignore[no-untyped-def]
+    def curate(result, source_id, *args):  # type: ignore[no-untyped-def]
         if source_id == "shapeboom":
             raise KeyError("a header the spec does not know")
-        return real_curate(result, source_id)
+        return real_curate(result, source_id, *args)
 
     def fetch(source, raw_dir, **kwargs):  # type: ignore[no-untyped-def]
         if source.id == "fetchboom":
@@ -286,8 +286,10 @@ def test_every_failing_source_is_named_with_its_stage_and_the_healthy_one_is_pub
     # The others went on: the healthy source is published, nothing of the failed ones is.
     assert "city_scores" in summary.published
     assert (data / "curated" / "city_scores" / "year=2021" / "healthy.parquet").is_file()
-    # city_scores, facts, tables and statements: every file published is the healthy source's.
-    assert sorted(p.stem for p in (data / "curated").glob("*/year=*/*.parquet")) == ["healthy"] * 4
+    # city_scores, city_indicator_scores, vintages, facts, tables and statements: every file is the healthy source's.
+    published = sorted((p.parts[-3], p.stem) for p in (data / "curated").glob("*/year=*/*.parquet"))
+    assert published == [(d, "healthy") for d in sorted(
+        ["city_scores", "city_indicator_scores", "vintages", "facts", "tables", "statements"])]  # fmt: skip
 
 
 def test_the_report_and_the_log_name_every_failure_with_its_traceback(isolation_run):

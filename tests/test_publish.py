@@ -36,6 +36,7 @@ from flows.publish import (
     publish,
     rollback,
 )
+from flows.vintages import add_vintages
 from schemas.dictionary import Dataset, datasets
 from tests.conftest import REPORT_PDF, ROOT
 
@@ -57,7 +58,7 @@ def report_with_figures(tmp_path_factory):
 def curated_samples(notice_extraction, report_with_figures) -> dict[str, Curated]:
     out = {}
     for source_id, result in ((NOTICE_ID, notice_extraction), (REPORT_ID, report_with_figures)):
-        item = curate(result, source_id)
+        item = add_vintages(curate(result, source_id))  # as the flow's curate stage gives them
         # Only the frames travel (pickled into the kill-test subprocesses).
         out[source_id] = Curated(item.frames, item.cells.iloc[0:0])
     return out

@@ -100,6 +100,30 @@ class Served:
         return "\n".join(f"--- {p.log.name}\n{p.tail()}" for p in (self.server, self.nightly, self.soon))
 
 
+def start_server(root: Path, base: dict[str, str]) -> tuple[str, Proc]:
+    """A `prefect server start` on a free 127.0.0.1 port, its home in ``root``; skips (saying why) if it cannot."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/api"
+    server_env = {**base, "PREFECT_HOME": str(root / "server-home"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    server = Proc.start(
+        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        server_env, root, root / "server.log",
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            if httpx.get(url + "/health", timeout=2).status_code == 200:
+                return url, server
+        except httpx.HTTPError:
+            pass
+        if server.popen.poll() is not None or time.monotonic() > deadline:
+            server.stop()
+            reason = f"the Prefect server could not start on 127.0.0.1:{port}:\n{server.tail(30)}"
+            print(reason)
+            pytest.skip(reason)
+        time.sleep(0.5)
+
+
 def _tiny_data(root: Path) -> Path:
     root.mkdir(parents=True)
     shutil.copyfile(NOTICE_PDF, root / "notice.pdf")
@@ -123,28 +147,9 @@ def _wait(what: str, probe, timeout: float, served: Served | None = None, every:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory) -> Iterator[Served]:
     root = tmp_path_factory.mktemp("served")
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}/api"
     base = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    server_env = {**base, "PREFECT_HOME": str(root / "server-home"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
     started = datetime.now(UTC)
-    server = Proc.start(
-        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        server_env, root, root / "server.log",
-    )  # fmt: skip
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            if httpx.get(url + "/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if server.popen.poll() is not None or time.monotonic() > deadline:
-            server.stop()
-            reason = f"the Prefect server could not start on 127.0.0.1:{port}:\n{server.tail(30)}"
-            print(reason)
-            pytest.skip(reason)
-        time.sleep(0.5)
+    url, server = start_server(root, base)
     env = {
         **base,
         "PREFECT_API_URL": url,

@@ -1,0 +1,114 @@
+"""Where the night's work runs: fetches on threads (bounded, and politely per host), extraction in
+worker processes on this machine or on a Dask cluster.
+
+* Fetching waits on the network, so threads serve: at most ``FETCH_CONCURRENCY`` downloads at once, and
+  at most ``PER_HOST`` to any one host (a ministry's web server is not a CDN).
+* Extraction is CPU-bound Python (pdfplumber, camelot, OCR): threads would share one core through the
+  GIL. ``--workers N`` runs it in N processes through Prefect's ProcessPoolTaskRunner; ``--workers 1``
+  runs it in the flow's own process, one source after another. ``--dask-address tcp://host:8786`` (or
+  SOETL_DASK_ADDRESS) sends it to a Dask cluster through prefect-dask's DaskTaskRunner; its workers
+  must see the data dir at the same path (a shared filesystem) and reach the Prefect API.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+FETCH_CONCURRENCY = 8
+PER_HOST = 2
+
+_hosts: dict[str, threading.BoundedSemaphore] = {}
+_hosts_lock = threading.Lock()
+
+
+@contextmanager
+def polite(url: str) -> Iterator[None]:
+    """Hold one of the ``PER_HOST`` slots of the URL's host while downloading from it (local files: none)."""
+    host = urlparse(url).hostname if "://" in url else None
+    if not host:
+        yield
+        return
+    with _hosts_lock:
+        slot = _hosts.setdefault(host.lower(), threading.BoundedSemaphore(PER_HOST))
+    with slot:
+        yield
+
+
+@contextmanager
+def shared_api() -> Iterator[None]:
+    """While workers start: this run's Prefect API made explicit (setting and environment), so worker processes
+    report their task runs to it. Without it, each spawned worker would start a temporary API server of its own
+    (seconds of CPU each, and task runs the flow's server never sees)."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    if PREFECT_API_URL.value():
+        yield  # a configured server: workers inherit it
+        return
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer._instances.get(None)  # the run's temporary server (flows/runtime.py)
+    if server is None or not server.running:
+        yield
+        return
+    before = os.environ.get("PREFECT_API_URL")
+    os.environ["PREFECT_API_URL"] = server.api_url  # spawned processes read their settings from it
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+            yield
+    finally:
+        if before is None:
+            os.environ.pop("PREFECT_API_URL", None)
+        else:
+            os.environ["PREFECT_API_URL"] = before
+
+
+def default_workers() -> int:
+    """SOETL_WORKERS, else the machine's core count."""
+    value = os.environ.get("SOETL_WORKERS", "").strip()
+    if value:
+        try:
+            return max(1, int(value))
+        except ValueError:
+            raise ValueError(f"SOETL_WORKERS={value!r} is not a number of worker processes") from None
+    return os.cpu_count() or 1
+
+
+def dask_address_default() -> str | None:
+    return os.environ.get("SOETL_DASK_ADDRESS", "").strip() or None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How extraction runs: ``in_process`` (workers == 1), a process pool, or a Dask cluster."""
+
+    workers: int
+    dask_address: str | None = None
+
+    @property
+    def in_process(self) -> bool:
+        return self.workers <= 1 and self.dask_address is None
+
+    def describe(self) -> str:
+        if self.dask_address:
+            return f"on the Dask cluster at {self.dask_address}"
+        return "in this process" if self.in_process else f"in {self.workers} worker processes"
+
+    def runner(self) -> Any:
+        """A Prefect task runner for the extraction tasks (None: call them in the flow's process)."""
+        if self.dask_address:
+            try:
+                from prefect_dask import DaskTaskRunner
+            except ImportError as exc:  # pragma: no cover - prefect-dask is a dependency
+                raise RuntimeError(f"a Dask cluster needs prefect-dask ({exc}); pip install prefect-dask") from None
+            return DaskTaskRunner(address=self.dask_address)
+        if self.in_process:
+            return None
+        from prefect.task_runners import ProcessPoolTaskRunner
+
+        return ProcessPoolTaskRunner(max_workers=self.workers)
