@@ -19,7 +19,7 @@ run: $(STAMP)
 test: $(STAMP)
 	bash .ci/system-deps.sh
 	$(PY) -m ruff check --no-cache .
-	$(PY) -m pytest -q --durations=25
+	$(PY) -m pytest -q -n 2 --dist loadfile --durations=25
 
 lint: $(STAMP)
 	$(PY) -m ruff check --no-cache .

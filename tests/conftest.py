@@ -14,8 +14,11 @@ os.environ.setdefault("SOETL_WORKERS", "1")
 # Raster chart readings (OCR) cached for this session only: every test that extracts the report's
 # figures after the first reuses them, and nothing is read from a cache an earlier run left behind
 # (SOETL_TEST_CHART_CACHE names a lasting one, for a developer re-running tests while they work).
-os.environ["SOETL_CHART_CACHE"] = os.environ.get("SOETL_TEST_CHART_CACHE") or tempfile.mkdtemp(
-    prefix="soetl-chart-cache-"
+# Under pytest-xdist (`make test` runs two workers) the workers of one run share it: the OCR runs once a run.
+os.environ["SOETL_CHART_CACHE"] = os.environ.get("SOETL_TEST_CHART_CACHE") or (
+    os.path.join(tempfile.gettempdir(), f"soetl-chart-cache-{os.environ['PYTEST_XDIST_TESTRUNUID']}")
+    if os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    else tempfile.mkdtemp(prefix="soetl-chart-cache-")
 )
 from pathlib import Path
 
