@@ -69,8 +69,12 @@ def _seg_texts(line: Line, size: float) -> list[str]:
     """Cell texts as far as one line shows them: numbers set close together still count one by one."""
     out: list[str] = []
     for seg in segments(line, size):
-        if all(is_number(w.text) for w in seg):
-            out += [w.text for w in seg]
+        # A stub and its figures set with gutters narrower than a word gap: the figures still count one by one.
+        tail = len(seg)
+        while tail > 0 and is_number(seg[tail - 1].text):
+            tail -= 1
+        if len(seg) - tail >= 2 or tail == 0:
+            out += ([join_words(seg[:tail])] if tail else []) + [w.text for w in seg[tail:]]
         else:
             out.append(join_words(seg))
     return out

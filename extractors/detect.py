@@ -11,7 +11,7 @@ from extractors.alignment import SEGMENT_GAP, column_edges, segments
 from extractors.content import PageContent, Rule
 from extractors.grid import TableGrid
 from extractors.layout import BBox
-from extractors.rows import Line, is_data, text_lines
+from extractors.rows import Line, is_data, is_number, text_lines
 from extractors.structure import FRAME_MARGIN, read_table
 
 PROSE_WIDTH = 0.72  # a single-segment line this wide (share of the text block) is running text
@@ -33,6 +33,11 @@ def _line_box(line: Line) -> BBox:
 def _is_prose(line: Line, width: float, size: float) -> bool:
     """Running text: one segment, and either as wide as the block or written in sentences."""
     if len(segments(line, size)) != 1:
+        return False
+    # A row of figures set with gutters narrower than a word gap (0.4 em) reads as one segment: numbers
+    # side by side are a table's row, not a sentence.
+    figures = sum(is_number(w.text) for w in line.words)
+    if figures >= 2 and figures >= len(line.words) - 1:
         return False
     text = "".join(w.text for w in line.words)
     sentences = any(p in text for p in "。；") or text.count("，") >= 2 or text.count(". ") >= 1

@@ -25,8 +25,9 @@ log = logging.getLogger(__name__)
 
 # Bump when a change alters what extraction yields: cached extractions are keyed on it (and so on
 # the raster chart reader's version, OCR package and runtime included).
-# 0.2.0: statements, problem kinds; 0.3.0: the structure layer; 0.4.0: header levels by line step, invisible text
-EXTRACTOR_VERSION = f"0.4.0+{raster_version()}"
+# 0.2.0: statements, problem kinds; 0.3.0: the structure layer; 0.4.0: header levels by line step, invisible
+# text; 0.4.1: figures set closer than a word gap
+EXTRACTOR_VERSION = f"0.4.1+{raster_version()}"
 
 
 class ContentCache:

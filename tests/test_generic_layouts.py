@@ -162,3 +162,4 @@ def test_soetl_extract_json_goes_to_stdout_and_diagnostics_to_stderr(page):
     doc = json.loads(run.stdout)
     jsonschema.validate(doc, json.loads(SCHEMA.read_text(encoding="utf-8")))
     assert "no dataset spec applied" in run.stderr  # the notice on stderr; stdout holds only the document
+

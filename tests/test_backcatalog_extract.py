@@ -1,0 +1,37 @@
+"""Editions of the generated back catalogue (samples/backcatalog) that are typeset unlike the variants'
+data: read cell by cell against their truth, as tests/test_variants_extract.py reads the variants.
+
+- annual_report_2020: 表3-1 unruled with gutters of 0.4 em, narrower than a word gap, so that a row of
+  figures reads as one run of text as wide as the table (the shape of prose) and the header's years are
+  wrapped over 年;
+- annual_report_2021-alt1: 表10-1's group labels over their sub-labels with no rule between them.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from extractors.extract import extract_pdf
+from tests.test_variants_extract import _wrong
+
+EDITIONS = ("annual_report_2020", "annual_report_2021-alt1")
+
+
+@pytest.fixture(scope="module")
+def editions(tmp_path_factory) -> dict[str, tuple]:
+    from samples.backcatalog import build_all, catalogue
+
+    out = tmp_path_factory.mktemp("backcatalog-extract")
+    build_all(out, [e for e in catalogue() if e.id in EDITIONS])
+    return {e: (out / f"{e}.pdf", json.loads((out / f"{e}.json").read_text(encoding="utf-8"))) for e in EDITIONS}
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_every_cell_of_the_edition_is_read(editions, edition):
+    pdf, truth = editions[edition]
+    result = extract_pdf(pdf)
+    wrong = _wrong(result, truth)
+    assert not wrong, wrong[:6]
+    assert not [p for p in result.problems if p.kind], result.problems
