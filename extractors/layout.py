@@ -42,7 +42,15 @@ def seen_chars(page: pdfplumber.page.Page) -> pdfplumber.page.Page:
     """Drop chars no reader sees: printed twice on the same spot (fake bold), or set at size 0 or with
     no width (0 Tf, 0 Tz), which would otherwise join the visible line they sit on.
 
-    pdfplumber's own dedupe is slow for all pages."""
+    pdfplumber's own dedupe is slow for all pages. The text lines and the words of a page both read it:
+    it is worked out once per page and kept on it."""
+    kept = page.__dict__.get("_soetl_seen_chars")
+    if kept is None:
+        kept = page.__dict__["_soetl_seen_chars"] = _seen_chars(page)
+    return kept
+
+
+def _seen_chars(page: pdfplumber.page.Page) -> pdfplumber.page.Page:
     seen: set[tuple[str, int, int]] = set()
     dropped: set[int] = set()
     for k, ch in enumerate(page.chars):
