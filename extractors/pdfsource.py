@@ -39,6 +39,7 @@ from pdfplumber.utils.exceptions import PdfminerException
 from extractors.errors import DamagedPDF, EncryptedPDF, ExtractionError, NotAPDF, TruncatedPDF
 from extractors.layout import invisible
 from extractors.model import PageProblem
+from extractors.page_objects import use_fast_objects
 
 PDF_MAGIC = b"%PDF-"
 MAX_REFERENCE_CHAIN = 16  # "1 0 obj 2 0 R endobj" chains longer than this are damage, not design
@@ -102,6 +103,7 @@ def open_pdf(path: Path | str) -> tuple[Source, pdfplumber.PDF]:
     if pages == 0:  # pdfminer recovered an xref, but no page tree behind it
         pdf.close()
         raise TruncatedPDF(path, "no page could be read")
+    use_fast_objects(pdf)
     # camelot reads the file again with playa, which recovers from less damage than pdfminer.
     try:
         with playa.open(path, space="page") as doc:

@@ -13,6 +13,7 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -190,9 +191,18 @@ def load_spec(path: Path) -> ReportSpec:
 
 
 def load_specs(directory: Path = SPEC_DIR) -> dict[str, ReportSpec]:
+    """Every spec in ``directory`` by kind. Read again only when a file there changes: a night or a
+    benchmark extracts many PDFs, and compiling the patterns each time cost more than opening a PDF."""
+    paths = sorted(directory.glob("*.toml"))
+    stamp = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in paths)
+    return dict(_read_specs(directory, stamp))  # specs are frozen; the dict is the caller's own
+
+
+@lru_cache(maxsize=16)
+def _read_specs(directory: Path, stamp: tuple[tuple[str, int, int], ...]) -> dict[str, ReportSpec]:
     specs = {}
-    for path in sorted(directory.glob("*.toml")):
-        spec = load_spec(path)
+    for name, _, _ in stamp:
+        spec = load_spec(directory / name)
         specs[spec.kind] = spec
     return specs
 
