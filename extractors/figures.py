@@ -61,7 +61,8 @@ def extract_figures(
         for page, lines, caps, graphics in pages
         for line, _ in caps
     )
-    rasters = _RasterReader(pdf, cache_dir) if read_raster else None
+    unmatched = _unmatched_pages(pdf) if pages else None
+    rasters = _RasterReader(pdf, cache_dir) if read_raster and unmatched is None else None
     try:
         for page, lines, caps, graphics in pages:
             caption_lines = [line for line, _ in caps]
@@ -70,11 +71,34 @@ def extract_figures(
                 region = locate_region(line, lines, caption_lines, graphics, float(page.height), prefer=layout)
                 path = image_dir / _image_name(figure_id, used_names)
                 title = match.group("title").strip()
-                records.append(_figure_record(page, line, figure_id, title, region, path, dpi, rasters))
+                records.append(_figure_record(page, line, figure_id, title, region, path, dpi, rasters, unmatched))
     finally:
         if rasters is not None:
             rasters.close()
     return records
+
+
+def _unmatched_pages(pdf: pdfplumber.PDF) -> str | None:
+    """Why pdfium's pages (images, renders) cannot be lined up with the page tree's, or None when they can.
+
+    A damaged page tree (a page listed twice, a lost page) is read differently by pdfium and pdfminer; page
+    N of one is then not page N of the other, and a chart's pixels would come from another page."""
+    from extractors.raster_image import open_document
+
+    try:
+        document = open_document(pdf.pages[0])
+    except PdfiumError as exc:
+        return f"the image reader cannot open the PDF ({exc}): no figure image is rendered or read"
+    try:
+        seen = len(document)
+    finally:
+        document.close()
+    if seen == len(pdf.pages):
+        return None
+    return (
+        f"the image reader sees {seen} pages where the page tree gives {len(pdf.pages)}: a page's image cannot "
+        "be told from another's, so no figure image is rendered or read (the source is reported damaged)"
+    )
 
 
 class _RasterReader:
@@ -141,6 +165,7 @@ def _figure_record(
     path: Path,
     dpi: int,
     rasters: _RasterReader | None,
+    unmatched: str | None = None,
 ) -> FigureRecord:
     problems = list(region.problems)
     source = region.source.text if region.source else None
@@ -149,12 +174,15 @@ def _figure_record(
         return FigureRecord(figure_id, title, page.page_number, caption.bbox, source, None, "unknown", [], problems)
     bbox = region.bbox
     image_path: str | None = None
-    try:
-        page.crop(clamp(bbox, page)).to_image(resolution=dpi).save(path)
-        image_path = str(path)
-    # pdfplumber and pdfium render: a damaged page fails to load there, a box of no area divides by zero
-    except (OSError, ValueError, ArithmeticError, PdfiumError, MalformedPDFException) as exc:
-        problems.append(f"could not render the figure region: {exc}")
+    if unmatched is not None:
+        problems.append(unmatched)
+    else:
+        try:
+            page.crop(clamp(bbox, page)).to_image(resolution=dpi).save(path)
+            image_path = str(path)
+        # pdfplumber and pdfium render: a damaged page fails to load there, a box of no area divides by zero
+        except (OSError, ValueError, ArithmeticError, PdfiumError, MalformedPDFException) as exc:
+            problems.append(f"could not render the figure region: {exc}")
     kind = classify_region(page, bbox)
     record = FigureRecord(figure_id, title, page.page_number, bbox, source, image_path, kind, [], problems)
     if kind == "vector":

@@ -229,3 +229,42 @@ def test_wrapped_category_names_are_rejoined_and_unlabelled_bars_measured():
     got = [(p.series, p.category, p.value, p.value_origin) for p in reading.points]
     assert got == [("合同额", "合计", 80.0, "label"), ("合同额", "云计算服务", 40.0, "geometry")]
     assert reading.problems == []
+
+
+def test_pages_pdfium_numbers_differently_give_no_image(tmp_path: Path) -> None:
+    """A page listed twice in the page tree: pdfium counts it, pdfminer does not, and page N of one is not
+    page N of the other. No figure image may then be rendered or read from pdfium (it would be another
+    page's chart, and a cold OCR of it once cost more than a gigabyte); each figure says why."""
+    pypdf = pytest.importorskip("pypdf", reason="pypdf (test extra) builds the damaged page tree")
+    import pdfplumber
+    import pypdfium2
+
+    from tests.conftest import REPORT_PDF
+
+    reader, writer = pypdf.PdfReader(REPORT_PDF), pypdf.PdfWriter()
+    for n in (1, 27, 28):  # 图1-1 on page 27 is a raster chart, 图1-2 on page 28 too
+        writer.add_page(reader.pages[n - 1])
+    sound = tmp_path / "sound.pdf"
+    writer.write(sound)
+    data = sound.read_bytes()
+    # The same page listed twice: /Kids [A B C] becomes [A B B C] with /Count 4.
+    pages = writer._root_object["/Pages"]  # noqa: SLF001 - the tree pypdf wrote
+    kids = [k.idnum for k in pages["/Kids"]]
+    old = f"/Kids [ {kids[0]} 0 R {kids[1]} 0 R {kids[2]} 0 R ]".encode()
+    assert old in data, data[:2000]
+    new = f"/Kids [ {kids[0]} 0 R {kids[1]} 0 R {kids[1]} 0 R {kids[2]} 0 R ]".encode()
+    damaged = tmp_path / "damaged.pdf"
+    damaged.write_bytes(data.replace(old, new).replace(b"/Count 3", b"/Count 4"))
+    with pdfplumber.open(damaged) as pdf:
+        seen_by_pdfminer = len(pdf.pages)
+        lines = {p.page_number: page_lines(p) for p in pdf.pages}
+        assert seen_by_pdfminer != len(pypdfium2.PdfDocument(damaged)), "the damage must split the readers"
+        records = extract_figures(pdf, lines, tmp_path / "img", CAPTION_RE, cache_dir=tmp_path / "cache")
+    assert records, "the figures are still found from the page tree's text"
+    for record in records:
+        assert record.image_path is None and not record.points, record
+        assert any("image reader sees" in p for p in record.problems), record.problems
+    with pdfplumber.open(sound) as pdf:
+        lines = {p.page_number: page_lines(p) for p in pdf.pages}
+        records = extract_figures(pdf, lines, tmp_path / "img2", CAPTION_RE, cache_dir=tmp_path / "cache2")
+    assert records and all(r.image_path for r in records), "sound pages keep their images"
