@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import uuid
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +27,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 from prefect.context import TaskRunContext
 from prefect.states import Completed, Failed
+from prefect.task_runners import ProcessPoolTaskRunner
 from prefect.tasks import exponential_backoff
 
 import extractors
@@ -239,20 +241,61 @@ def _extract_all(
                 outcome.errors[-1].hint = f"could not start extraction {plan.describe()}: check the address, --workers"
             log_error(get_run_logger(), fresh[0].errors[-1])
             return
+        stranded: list[SourceOutcome] = []
         try:
             futures = [runner.submit(extractor, parameters(o)) for o in fresh]
             for outcome, future in zip(fresh, futures, strict=True):
-                _extract(outcome, lambda f=future: (f.wait(), f.state)[1])
+                _extract(outcome, lambda f=future: (f.wait(), f.state)[1], stranded)
         finally:
             runner.__exit__(None, None, None)
+        if stranded:
+            _retry_alone(stranded, extractor, parameters)
 
 
-def _extract(outcome: SourceOutcome, run: Any) -> None:
-    """Take one source's extraction (``run()`` gives its final Prefect state) and judge what it gives."""
+def _retry_alone(stranded: list[SourceOutcome], extractor: Any, parameters: Any) -> None:
+    """Sources whose worker process died (the system's OOM killer, a crash in a C library) take every
+    source pending in the same pool down with them. Each is run again in a worker process of its own, one
+    after another: the source that kills its worker fails alone, with a message that says so."""
+    logger = get_run_logger()
+    logger.warning(
+        "a worker process died; %d sources it took down are extracted again, each in a process of its own",
+        len(stranded),
+    )
+    for outcome in stranded:
+        runner = ProcessPoolTaskRunner(max_workers=1)  # a process of its own: its death is its own
+        with shared_api(), runner:
+            future = runner.submit(extractor, parameters(outcome))
+            again: list[SourceOutcome] = []
+            _extract(outcome, lambda f=future: (f.wait(), f.state)[1], again)
+        if again:
+            outcome.errors.append(
+                SourceError(
+                    outcome.source.id, "extract",
+                    "the process extracting this PDF died (killed by the system, most often for running out of "
+                    "memory, or crashed in a library), alone in its own process too",
+                    "check the PDF (its size, its images) and the machine's free memory; other sources are not "
+                    "affected, and its datasets keep their last good version",
+                )
+            )  # fmt: skip
+            log_error(logger, outcome.errors[-1])
+
+
+def _extract(outcome: SourceOutcome, run: Any, stranded: list[SourceOutcome] | None = None) -> None:
+    """Take one source's extraction (``run()`` gives its final Prefect state) and judge what it gives.
+
+    A source whose worker pool broke (a worker process died) goes to ``stranded`` when given, to be run
+    again, instead of failing."""
     source = outcome.source
     try:
         state = run()
         result = state.result()
+    except BrokenProcessPool as exc:
+        if stranded is None:
+            outcome.errors.append(name_error(exc, source.id, "extract"))
+            log_error(get_run_logger(), outcome.errors[-1])
+        else:
+            stranded.append(outcome)
+        return
     except Exception as exc:  # noqa: BLE001 - a damaged PDF, a library bug or a lost worker stays with its source
         outcome.errors.append(name_error(exc, source.id, "extract"))
         log_error(get_run_logger(), outcome.errors[-1])

@@ -168,3 +168,68 @@ def test_a_dask_cluster_gives_the_same_rows(single, editions, tmp_path):
     assert summary.extracted_on == f"on the Dask cluster at {cluster.scheduler_address}"
     assert [r["extraction"] for r in summary.sources] == ["extracted"] * len(EDITIONS)
     assert rows(tmp_path / "data" / "curated") == rows(single["data"] / "curated")
+
+
+
+class _Reaper:
+    """Kills, as the system's OOM killer would, every process below this one that has a file open whose
+    path holds ``marker``."""
+
+    def __init__(self, marker: str) -> None:
+        import threading
+
+        self.marker, self.killed, self._stop = marker, 0, threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> _Reaper:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @staticmethod
+    def _descendants() -> list[int]:
+        parents: dict[int, int] = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue  # the process ended meanwhile
+        found, frontier = [], {os.getpid()}
+        while frontier:
+            frontier = {pid for pid, ppid in parents.items() if ppid in frontier}
+            found += sorted(frontier)
+        return found
+
+    def _watch(self) -> None:
+        import signal
+
+        while not self._stop.wait(0.02):
+            for pid in self._descendants():
+                try:
+                    opened = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
+                except OSError:
+                    continue
+                if any(self.marker in path for path in opened):
+                    os.kill(pid, signal.SIGKILL)
+                    self.killed += 1
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="finding the worker that has the PDF open needs /proc")
+def test_a_worker_that_dies_takes_only_its_own_source_down(single, editions, tmp_path):
+    """A worker killed outright breaks the whole process pool. The sources it took down are run again,
+    each alone, and only the PDF whose worker is killed every time fails, saying so."""
+    from flows.catalog import load_catalog
+
+    victim = next(s for s in load_catalog(editions / "catalog.toml") if s.id.startswith(CHANGED))
+    data = tmp_path / "data"
+    with _Reaper(f"/raw/{victim.id}/") as reaper:  # the landed copy, which only a worker opens
+        summary = _run(editions / "catalog.toml", data, workers=2)
+    assert reaper.killed >= 2, "the victim's worker is killed in the pool, and again alone"
+    died = [e for e in summary.errors if e.source_id == victim.id]
+    assert any("died" in e.message and "alone" in e.message for e in died), died
+    assert not [e for e in summary.errors if e.source_id != victim.id], summary.errors
+    others = [r for r in summary.sources if r["source"] != victim.id]
+    assert len(others) == len(EDITIONS) - 1 and all(r["extraction"] == "extracted" for r in others), others
