@@ -96,8 +96,9 @@ def _unmatched_pages(pdf: pdfplumber.PDF) -> str | None:
     if seen == len(pdf.pages):
         return None
     return (
-        f"the image reader sees {seen} pages where the page tree gives {len(pdf.pages)}: a page's image cannot "
-        "be told from another's, so no figure image is rendered or read (the source is reported damaged)"
+        f"the image reader sees {seen} page{'' if seen == 1 else 's'} where the page tree gives {len(pdf.pages)}: "
+        "a page's image cannot be told from another's, so no figure image is rendered or read (the source is "
+        "reported damaged)"
     )
 
 
