@@ -55,14 +55,12 @@ class Timer:
         self._vector = figures_module._read_guarded
 
     def __enter__(self) -> Timer:
-        timer = self
-
         def raster(reader, page, bbox, title, record):  # type: ignore[no-untyped-def]
             start = time.perf_counter()
             try:
-                return timer._raster(reader, page, bbox, title, record)
+                return self._raster(reader, page, bbox, title, record)
             finally:
-                timer.seconds[(page.page_number, tuple(bbox))] = time.perf_counter() - start
+                self.seconds[(page.page_number, tuple(bbox))] = time.perf_counter() - start
 
         def vector(page, bbox, title):  # type: ignore[no-untyped-def]
             start = time.perf_counter()
@@ -72,8 +70,8 @@ class Timer:
                 self.seconds[(page.page_number, tuple(bbox))] = time.perf_counter() - start
 
         def image(*args, **kwargs):  # type: ignore[no-untyped-def]
-            timer.calls += 1
-            return timer._image(*args, **kwargs)
+            self.calls += 1
+            return self._image(*args, **kwargs)
 
         figures_module._RasterReader.read = raster  # type: ignore[method-assign]
         figures_module._read_guarded = vector

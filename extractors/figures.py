@@ -17,7 +17,7 @@ from pathlib import Path
 import pdfplumber
 from pdfplumber.page import Page
 from pdfplumber.utils.exceptions import MalformedPDFException
-from pypdfium2 import PdfiumError
+from pypdfium2 import PdfDocument, PdfiumError
 
 from extractors.chart_cache import ChartCache, default_dir, from_entry, to_entry
 from extractors.chart_drawing import area, clamp, contains, fill_color, is_white, obj_box, overlap_area
@@ -61,8 +61,8 @@ def extract_figures(
         for page, lines, caps, graphics in pages
         for line, _ in caps
     )
-    unmatched = _unmatched_pages(pdf) if pages else None
-    rasters = _RasterReader(pdf, cache_dir) if read_raster and unmatched is None else None
+    document, unmatched = _pdfium_document(pdf) if pages else (None, None)
+    rasters = _RasterReader(pdf, cache_dir, document) if read_raster and document is not None else None
     try:
         for page, lines, caps, graphics in pages:
             caption_lines = [line for line, _ in caps]
@@ -75,11 +75,13 @@ def extract_figures(
     finally:
         if rasters is not None:
             rasters.close()
+        if document is not None:
+            document.close()
     return records
 
 
-def _unmatched_pages(pdf: pdfplumber.PDF) -> str | None:
-    """Why pdfium's pages (images, renders) cannot be lined up with the page tree's, or None when they can.
+def _pdfium_document(pdf: pdfplumber.PDF) -> tuple[PdfDocument | None, str | None]:
+    """pdfium's copy of the PDF, for the chart images; or None, and why no figure image can be had.
 
     A damaged page tree (a page listed twice, a lost page) is read differently by pdfium and pdfminer; page
     N of one is then not page N of the other, and a chart's pixels would come from another page."""
@@ -88,14 +90,12 @@ def _unmatched_pages(pdf: pdfplumber.PDF) -> str | None:
     try:
         document = open_document(pdf.pages[0])
     except PdfiumError as exc:
-        return f"the image reader cannot open the PDF ({exc}): no figure image is rendered or read"
-    try:
-        seen = len(document)
-    finally:
-        document.close()
+        return None, f"the image reader cannot open the PDF ({exc}): no figure image is rendered or read"
+    seen = len(document)
     if seen == len(pdf.pages):
-        return None
-    return (
+        return document, None
+    document.close()
+    return None, (
         f"the image reader sees {seen} page{'' if seen == 1 else 's'} where the page tree gives {len(pdf.pages)}: "
         "a page's image cannot be told from another's, so no figure image is rendered or read (the source is "
         "reported damaged)"
@@ -103,25 +103,23 @@ def _unmatched_pages(pdf: pdfplumber.PDF) -> str | None:
 
 
 class _RasterReader:
-    """Reads the raster charts of one PDF through its cache, opening the PDF for pixels only on a miss."""
+    """Reads the raster charts of one PDF through its cache; the pixels are cut from pdfium's copy only on a miss."""
 
-    def __init__(self, pdf: pdfplumber.PDF, cache_dir: Path | None) -> None:
+    def __init__(self, pdf: pdfplumber.PDF, cache_dir: Path | None, document: PdfDocument) -> None:
         from extractors.raster_chart import raster_version
 
         self.pdf = pdf
         self.version = raster_version()
         self.cache = ChartCache(cache_dir or default_dir(), _sha256(pdf), self.version)
-        self.document = None
+        self.document = document  # the caller's: opened once for the page check, closed by the caller
 
     def read(self, page: Page, bbox: BBox, title: str, record: FigureRecord) -> None:
         key = ChartCache.key(page.page_number, bbox, title)
         entry = self.cache.get(key)
         if entry is None:
             from extractors.raster_chart import read_raster_image
-            from extractors.raster_image import open_document, region_image
+            from extractors.raster_image import region_image
 
-            if self.document is None:
-                self.document = open_document(page)
             image = region_image(page, bbox, self.document)
             pixels = image.sha256
             entry = self.cache.get_pixels(pixels, key)
@@ -141,8 +139,6 @@ class _RasterReader:
             self.cache.save()
         except OSError:
             pass  # an unwritable cache costs the next run time, never this run its results
-        if self.document is not None:
-            self.document.close()
 
 
 def _sha256(pdf: pdfplumber.PDF) -> str:

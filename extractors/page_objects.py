@@ -23,10 +23,8 @@ _PLAIN = frozenset({int, float, str, bool, type(None)})
 
 
 def _resolved(value: Any) -> Any:
-    kind = type(value)
-    if kind in _PLAIN:
-        return value
-    if kind is tuple and all(type(v) in _PLAIN for v in value):
+    """A value that is not plain itself (the caller checks that, once per attribute, on the hot path)."""
+    if type(value) is tuple and all(type(v) in _PLAIN for v in value):
         return value  # resolve_all would build an equal tuple
     return resolve_all(value)
 

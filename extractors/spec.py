@@ -193,8 +193,8 @@ def load_spec(path: Path) -> ReportSpec:
 def load_specs(directory: Path = SPEC_DIR) -> dict[str, ReportSpec]:
     """Every spec in ``directory`` by kind. Read again only when a file there changes: a night or a
     benchmark extracts many PDFs, and compiling the patterns each time cost more than opening a PDF."""
-    paths = sorted(directory.glob("*.toml"))
-    stamp = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in paths)
+    stats = [(p.name, p.stat()) for p in sorted(directory.glob("*.toml"))]
+    stamp = tuple((name, st.st_mtime_ns, st.st_size) for name, st in stats)
     return dict(_read_specs(directory, stamp))  # specs are frozen; the dict is the caller's own
 
 

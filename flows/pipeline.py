@@ -261,23 +261,27 @@ def _retry_alone(stranded: list[SourceOutcome], extractor: Any, parameters: Any)
         "a worker process died; %d sources it took down are extracted again, each in a process of its own",
         len(stranded),
     )
-    for outcome in stranded:
-        runner = ProcessPoolTaskRunner(max_workers=1)  # a process of its own: its death is its own
-        with shared_api(), runner:
-            future = runner.submit(extractor, parameters(outcome))
+    with shared_api():
+        for outcome in stranded:
             again: list[SourceOutcome] = []
-            _extract(outcome, lambda f=future: (f.wait(), f.state)[1], again)
-        if again:
-            outcome.errors.append(
-                SourceError(
-                    outcome.source.id, "extract",
-                    "the process extracting this PDF died (killed by the system, most often for running out of "
-                    "memory, or crashed in a library), alone in its own process too",
-                    "check the PDF (its size, its images) and the machine's free memory; other sources are not "
-                    "affected, and its datasets keep their last good version",
-                )
-            )  # fmt: skip
-            log_error(logger, outcome.errors[-1])
+            with ProcessPoolTaskRunner(max_workers=1) as runner:  # a process of its own: its death is its own
+                future = runner.submit(extractor, parameters(outcome))
+                _extract(outcome, lambda f=future: (f.wait(), f.state)[1], again)
+            if again:
+                _died_alone(outcome, logger)
+
+
+def _died_alone(outcome: SourceOutcome, logger: Any) -> None:
+    outcome.errors.append(
+        SourceError(
+            outcome.source.id, "extract",
+            "the process extracting this PDF died (killed by the system, most often for running out of "
+            "memory, or crashed in a library), alone in its own process too",
+            "check the PDF (its size, its images) and the machine's free memory; other sources are not "
+            "affected, and its datasets keep their last good version",
+        )
+    )  # fmt: skip
+    log_error(logger, outcome.errors[-1])
 
 
 def _extract(outcome: SourceOutcome, run: Any, stranded: list[SourceOutcome] | None = None) -> None:
@@ -289,14 +293,10 @@ def _extract(outcome: SourceOutcome, run: Any, stranded: list[SourceOutcome] | N
     try:
         state = run()
         result = state.result()
-    except BrokenProcessPool as exc:
-        if stranded is None:
-            outcome.errors.append(name_error(exc, source.id, "extract"))
-            log_error(get_run_logger(), outcome.errors[-1])
-        else:
-            stranded.append(outcome)
-        return
     except Exception as exc:  # noqa: BLE001 - a damaged PDF, a library bug or a lost worker stays with its source
+        if stranded is not None and isinstance(exc, BrokenProcessPool):
+            stranded.append(outcome)
+            return
         outcome.errors.append(name_error(exc, source.id, "extract"))
         log_error(get_run_logger(), outcome.errors[-1])
         return
