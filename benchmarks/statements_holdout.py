@@ -54,12 +54,24 @@ def main() -> None:
     right: Counter[str] = Counter()
     misses: dict[str, list[str]] = {}
     unmatched = 0
+    taken: set[int] = set()
     for label in labels:
         needle = squash(label["sentence"])
         pool = [r for s, rs in by_sentence.items() if needle[:40] in s or s in needle for r in rs]
+        if not pool:
+            # The labels keep footnote calls as the text layer prints them ("口径1（下同）"); the parser drops them.
+            bare = re.sub(r"\d", "", needle)
+            pool = [r for s, rs in by_sentence.items() if bare[:30] in re.sub(r"\d", "", s) for r in rs]
         match = next(
-            (r for r in pool if squash(r["value_text"]).lstrip("-") == squash(label["value_text"]).lstrip("-")), None
+            (
+                r
+                for r in pool
+                if id(r) not in taken and squash(r["value_text"]).lstrip("-") == squash(label["value_text"]).lstrip("-")
+            ),
+            None,
         )
+        if match is not None:
+            taken.add(id(match))  # a number printed twice in a sentence ("4.2%、4.2%") is two rows, in order
         if match is None:
             unmatched += 1
             misses.setdefault("matched", []).append(f"{label['id']} {label['value_text']}")

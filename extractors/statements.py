@@ -13,10 +13,14 @@ Conventions of the output (and of the hand-labelled sample in samples/truth/stat
 - ``subject_key`` joins entity · market · segment, dropping the report's default subject (the national total,
   中国): "中国" alone, "ITO", "东部地区·ITO", "美国·金融服务". A count whose noun follows its number
   ("37 个服务外包示范城市") has the noun as its subject and 数量 as its measure.
+- ``subject`` is the printed name of what the figure is about, the list item ("东部地区 ITO 执行额" → ITO),
+  without measure, verbs or predicate; what scopes it (the region) is in ``subject_key``.
 - ``measure`` keeps a mode before the base word: 离岸执行额, 在岸合同额; growth, shares and changes carry the
-  measure of the level they qualify.
+  measure of the level they qualify. The size of a topic is one measure (``topic_measures`` in the rules):
+  "全球云计算市场规模" is 全球's 云计算市场规模; a business line stays the subject (制造业服务外包 · 执行额).
 - ``value`` is signed (a fall is negative); ``value_text`` is the number as printed.
-- ``period`` is a year or "start-end"; ``period_kind`` says year, span, cagr, cumulative, year_end or forecast.
+- ``period`` is a year, "start-end", or "FY2012" for a fiscal year (财年); ``period_kind`` says year, span, cagr,
+  cumulative, year_end, forecast or fiscal_year.
 
 Text comes from the PDF's own text layer (``extractors.layout.page_lines``), joined across lines and pages
 after floats (caption to 数据来源), running headers, page numbers and footnotes are set aside by layout
@@ -48,6 +52,7 @@ _ENUM_SEP = "、"
 _CN_DIGITS = "一二两三四五六七八九十百千万"
 _NUM = r"[-－−]?\d+(?:[.．]\d+)?"
 _FAMILY = ("ITO", "BPO", "KPO")
+_GENERIC_BUSINESS = re.compile(r"(?:服务外包|外包|业务|服务)+")  # outsourcing as a whole, no segment
 _HEADING = re.compile(
     r"^(?:第[一二三四五六七八九十]+[篇章节]|[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+、)"
 )
@@ -127,7 +132,7 @@ class Statement:
     page: int
     sentence: str
     section: str
-    subject: str  # the phrase naming it, as printed
+    subject: str  # the printed words naming what it is about (the list item), without measure or verbs
     subject_key: str
     entity: str | None
     market: str | None
@@ -337,6 +342,8 @@ class Phrase:
     segment: str | None = None  # "" = every segment, stated explicitly ("服务外包")
     mode: str | None = None
     measure: str | None = None
+    measure_text: str = ""  # the measure word as printed ("市场规模" of 规模)
+    topic: str = ""  # what a size is of, when it became part of the measure (云计算 of 云计算市场规模)
     items: list[Phrase] = field(default_factory=list)  # an enumeration ("河南省、山东省和广东省")
     all_items: bool = False  # "均": one value for every item
 
@@ -382,6 +389,8 @@ class _Parser:
         self._cleaned: dict[str, str] = {}
         self._entities: dict[str, str | None] = {}
         self.business_noun = rules.rx("business_noun")
+        self.business_line = rules.rx("business_line")
+        self.subject_tail = rules.rx("subject_tail_words")
         self.predicate = rules.rx("predicate")
         unit = rules.unit_pattern
         self.value_rx = re.compile(
@@ -615,7 +624,13 @@ class _Parser:
             before = text
         before = re.split(r"分别|均|合计|共计|占|增速|增长|同比|比上年|较上年|平均", before)[0]
         mode = re.search(_alternation(self.rules.modes), before)
-        if mode and "承接" not in before[mode.end() :] and before[mode.end() : mode.end() + 2] != "地区":
+        if (
+            mode
+            and "承接" not in before[mode.end() :]
+            and before[mode.end() : mode.end() + 2] != "地区"
+            # "离岸执行额500强入围门槛": the mode qualifies the measure it is printed with, not this one
+            and not self.rules.measure_pattern.match(before, mode.end())
+        ):
             phrase.mode = phrase.mode or self.rules.modes[mode.group(0)]
             before = before[: mode.start()] + before[mode.end() :]
         who_part, obj_part = before.rsplit("承接", 1) if "承接" in before else ("", before)
@@ -639,7 +654,51 @@ class _Parser:
                 self.parse_subject(who, phrase)
             return phrase
         self.parse_subject(before, phrase)
+        if m is not None:
+            phrase.measure_text = m.group("measure")
         return phrase
+
+    def topic_measure(self, phrase: Phrase) -> Phrase:
+        """A stated size of a topic is one measure: 全球云计算市场规模 is 全球's 云计算市场规模, not 全球·云计算's
+        规模. A business line or industry stays the subject (制造业服务外包, 软件和信息技术服务业). Prose only: a
+        chart's title topic stays its subject, as its series may name the measure ("出口额", "增速")."""
+        topic = phrase.segment
+        if phrase.measure not in self.rules.raw["topic_measures"] or not phrase.measure_text:
+            return phrase
+        if not topic or "·" in topic or self.business_line.search(topic):
+            return phrase
+        if topic in self.rules.segment_aliases.values():
+            return phrase
+        phrase.measure = topic + phrase.measure_text
+        phrase.segment, phrase.topic = "", topic  # the subject is the entity as a whole
+        return phrase
+
+    def printed_subject(self, phrase: Phrase) -> str:
+        """The printed words naming what a figure is about, without its measure, verbs or predicate: the
+        list item, region, country or business line ("东部地区 ITO 执行额" → ITO; its region is in the key)."""
+        text = phrase.text
+        m = _last(self.rules.measure_pattern.finditer(text))
+        if m is not None and m.start() > 0:
+            text = text[: m.start()]
+        if phrase.topic and text.endswith(phrase.topic) and len(text) > len(phrase.topic):
+            text = text[: -len(phrase.topic)]  # the topic is in the measure
+        text = re.split(r"分别|均|合计|共计|占|增速|增长|同比|比上年|较上年|平均", text)[0] or text
+        if "承接" in text:
+            # "外商投资企业承接服务外包": who, when what they take on is outsourcing as a whole
+            who, what = text.rsplit("承接", 1)
+            what = self.verbs.sub("", re.sub("^(?:" + _alternation(self.rules.modes) + ")", "", what))
+            text = what if what and not _GENERIC_BUSINESS.fullmatch(what) else who
+        mode = re.match("(?:" + _alternation(self.rules.modes) + ")(?!地区)", text)
+        if mode and not self.rules.measure_pattern.match(text, mode.end()):
+            text = text[mode.end() :]  # the measure carries the mode, unless the mode is of a measure in the name
+        for _ in range(2):
+            text = self.subject_tail.sub("", self.verbs.sub("", text))
+        if phrase.segment:
+            lead = self.leading_entity(text)
+            rest = self.verbs.sub("", text[lead.end() :]) if lead else ""
+            if rest and not _GENERIC_BUSINESS.fullmatch(rest):
+                text = rest
+        return text or phrase.text
 
     def phrase_of_item(self, text: str, objects: bool = False) -> Phrase:
         p = Phrase(text)
@@ -739,12 +798,14 @@ class _Document:
         self.year = year
         self.p = _Parser(rules, year)
         self.out: list[Statement] = []
+        self.fiscal: set[int] = set()  # years this paragraph names as fiscal years (财年)
+        self.calendar: set[int] = set()  # years the current sentence prints as calendar years
 
     def values(self, sentence: str) -> list[_Value]:
         out = []
         for m in self.p.value_rx.finditer(sentence):
             if m.group("num"):
-                if self.p.year_rx.fullmatch(m.group(0).strip()) and (m.group("unit") or "") == "":
+                if self.p.year_rx.fullmatch(m.group(0).strip()) and not (m.group("unit") or m.group("lunit")):
                     continue
                 unit = m.group("unit") or m.group("lunit")
                 after = sentence[m.end() : m.end() + 1]
@@ -769,6 +830,7 @@ class _Document:
 
     def years(self, text: str) -> list[tuple[int, int, int, int | None]]:
         found = []
+        calendar: set[int] = set()
         for m in self.p.year_rx.finditer(text):
             after = text[m.end() : m.end() + 3]
             if re.search(r"(?:较|比|与|自|同)\s*$", text[max(0, m.start() - 2) : m.start()]):
@@ -779,9 +841,15 @@ class _Document:
                 if not re.search(r"(?:到|至|截至|在|于|从)\s*$", text[max(0, m.start() - 3) : m.start()]):
                     continue
             found.append((m.start(), m.end(), int(m.group("a")), int(m.group("b")) if m.group("b") else None))
+            if m.group("suffix") == "财年" and not m.group("b"):
+                self.fiscal.add(int(m.group("a")))  # "2012 财年": later figures of that year are fiscal too
+            elif not m.group("b"):
+                calendar.add(int(m.group("a")))
+        self.calendar = calendar  # ... unless their own sentence prints it as a calendar year ("2022 年")
         return found
 
     def paragraph(self, para: Paragraph, state: State, section_entity: str | None) -> None:
+        self.fiscal = set()
         state.entity = section_entity or self.rules.default_subject
         state.market = state.segment = state.mode = state.measure = None
         state.whole = state.span = state.para_whole = None
@@ -845,7 +913,7 @@ class _Document:
             head = sentence[c0 : in_clause[0].start] if in_clause else clause
             subject_text = self.p.subject_part(head.rstrip(_CLAUSE_SEP))
             if in_clause or self._names_subject(subject_text):
-                phrase = self.p.phrase(subject_text)
+                phrase = self.p.topic_measure(self.p.phrase(subject_text))
                 if phrase.measure is None and not phrase.items:
                     # "示范城市平均得分为": the measure word may sit inside the predicate.
                     mode, measure = self.p._measure(re.split(r"占|[比较](?![例重])", head)[0])
@@ -866,6 +934,16 @@ class _Document:
                 self.clause(para, offset, ctx, state, phrase, clause, c0, in_clause, enums, index)
         state.span = ctx.span
         return ctx.last_year
+
+    def implied_span(self, ctx: _Sentence, cue: str, at: int) -> tuple[int, int] | None:
+        """The span an average growth rate is over when no span is printed: "两年平均增长 6.1%" (the two years to
+        the one in view), or the first and last years the sentence has named before it ("2020 年…6712.7 亿元，
+        预计 2023 年将超过 9000 亿元，年均增长约 14%")."""
+        if m := re.search(rf"(?P<n>[{_CN_DIGITS}\d]+)年(?:平均|年均)", cue):
+            end = ctx.year_at(at)
+            return end - _count(m.group("n")), end
+        named = sorted({a for y0, _, a, b in ctx.years if y0 < at and b is None})
+        return (named[0], named[-1]) if len(named) >= 2 else None
 
     def _names_subject(self, text: str) -> bool:
         """Does a clause without a number still name who or what the next numbers are about?"""
@@ -915,7 +993,14 @@ class _Document:
             listed = [ys for at, ys in ctx.year_lists() if at < in_clause[0].start and len(ys) == n_vals]
             year_items = listed[-1] if listed else None  # "2017年、2018年…分别增长25.3%、20.1%"
         group = None
-        if phrase.items and n_vals == 1 and not phrase.all_items:
+        # One number stated of every item: "均" ("…执行额、离岸执行额、在岸执行额占全国的比重均为 46.8%"), or a
+        # list of measures (one size for each, not a group of them)
+        every = bool(phrase.items) and n_vals == 1 and len(numbers) == 1 and (
+            phrase.all_items or "均" in sentence[c0 : in_clause[0].start] or all(it.measure for it in phrase.items)
+        )
+        if every:
+            items = phrase.items
+        elif phrase.items and n_vals == 1 and not phrase.all_items:
             group = "、".join(
                 self.item_state(state, phrase.items, k).key(self.rules.default_subject)
                 for k in range(len(phrase.items))
@@ -928,7 +1013,7 @@ class _Document:
             cue = sentence[cue_start : v.start]
             cue_start = v.end
             if i > 0 and ("承接" in cue or (self.rules.measure_pattern.search(cue) and not re.search("占|比|较", cue))):
-                inner = self.p.phrase(self.p.subject_part(cue.lstrip("，、")))
+                inner = self.p.topic_measure(self.p.phrase(self.p.subject_part(cue.lstrip("，、"))))
                 self.apply(state, inner, False)
             if v.kind == "ratio":
                 # Each part of "44.5：20.0：35.5" has its own place in the sentence (and box on the page).
@@ -982,6 +1067,15 @@ class _Document:
             elif span and (rel in ("cagr", "share_change", "growth_gap") or re.search("累计|合计|共计", clause)):
                 pstart, pend = span
                 kind = "cagr" if rel == "cagr" else "cumulative"
+            elif rel == "cagr" and (own := self.implied_span(ctx, cue, v.start)):
+                pstart, pend = own
+                kind = "cagr"
+            elif m := re.search(rf"连续(?P<n>[{_CN_DIGITS}\d]+)年", cue):
+                pend = ctx.year_at(v.start)
+                pstart, kind = pend - _count(m.group("n")) + 1, "span"  # "连续六年增速超 15%": each of six years
+            elif own_span := ctx.only_span_before(v.start):
+                pstart, pend = own_span  # "2020－2021 年上半年，…披露投资项目 302 起": over the span printed
+                kind = "span"
             else:
                 pstart = pend = ctx.year_at(v.start)
                 kind = "year_end" if ctx.year_end else "year"
@@ -1041,19 +1135,22 @@ class _Document:
             if ctx.mode and not st.mode and st.measure != "数量":
                 st = replace(st, mode=ctx.mode)
             qual = self.p.qualifier(cue, sentence[v.end : v.end + 4])
-            prev = self.emit(
-                para,
-                offset,
-                sentence,
-                st,
-                replace(v, value=value),
-                rel,
-                whole,
-                bool(items or year_items),
-                (pstart, pend, kind),
-                index,
-                qual,
-            )
+            # "执行额、离岸执行额、在岸执行额…均为 46.8%": one printed number, a row for each item it is stated of
+            spread = every and items is not None and len(items) > 1
+            for item_st in [self.item_state(st, items, k) for k in range(len(items))] if spread else [st]:  # type: ignore[arg-type]
+                prev = self.emit(
+                    para,
+                    offset,
+                    sentence,
+                    item_st,
+                    replace(v, value=value),
+                    rel,
+                    whole,
+                    bool(items or year_items),
+                    (pstart, pend, kind),
+                    index,
+                    qual,
+                )
             if prev.measure and prev.measure != "数量":
                 ctx.measure = prev.measure
             ctx.last = prev
@@ -1080,7 +1177,7 @@ class _Document:
                     state.segment = None
             if phrase.segment is not None:
                 state.segment = _sibling(state.segment, _qualified(state.qualifier, phrase.segment))
-            state.subject_text = phrase.text
+            state.subject_text = self.p.printed_subject(phrase)
             state.mode = phrase.mode if phrase.mode is not None else (None if fresh else state.mode)
         elif phrase.mode is not None:
             state.mode = phrase.mode
@@ -1103,7 +1200,8 @@ class _Document:
         if item.measure is not None:
             st.measure = item.measure
             st.mode = item.mode
-        st.subject_text = item.text
+        if item.has_subject:  # an item that is only a measure ("离岸执行额") is of the subject in view
+            st.subject_text = self.p.printed_subject(item)
         return st
 
     def emit(
@@ -1147,6 +1245,8 @@ class _Document:
             else None
         )
         start, end, kind = period
+        if kind in ("year", "forecast", "year_end") and start == end and start in self.fiscal - self.calendar:
+            kind = "fiscal_year"
         statement = Statement(
             page=page,
             sentence=sentence,
@@ -1160,7 +1260,7 @@ class _Document:
             relation=rel,
             whole=whole,
             whole_key=whole_key,
-            period=str(start) if start == end else f"{start}-{end}",
+            period=f"FY{start}" if kind == "fiscal_year" else str(start) if start == end else f"{start}-{end}",
             period_start=start,
             period_end=end,
             period_kind=kind if start == end or kind != "year" else "span",
@@ -1249,6 +1349,11 @@ class _Sentence:
         if len(run) >= 2:
             out.append((run[-1][1], [r[2] for r in run]))
         return out
+
+    def only_span_before(self, pos: int) -> tuple[int, int] | None:
+        """The span this sentence printed before ``pos``, when it printed no single year there."""
+        before = [(a, b) for y0, _, a, b in self.years if y0 < pos]
+        return before[-1] if before and all(b is not None for _, b in before) else None  # type: ignore[return-value]
 
     def year_at(self, pos: int) -> int:
         before = [a for y0, _, a, b in self.years if y0 < pos and b is None]

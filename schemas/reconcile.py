@@ -485,14 +485,15 @@ def _digits(factor: float) -> int:
 def _growth_levels(
     obs: Observations, subject: str, measure: str, period: str, units: tuple[str, ...]
 ) -> tuple[Observation, Observation, int] | None:
+    fiscal = "FY" if period.startswith("FY") else ""  # a fiscal year's growth is on the fiscal year before
     if "-" in period:
         a, b = (int(x) for x in period.split("-"))
     else:
-        b = int(period)
+        b = int(period.removeprefix("FY"))
         a = b - 1
     for unit in units:
-        start = obs.level(subject, measure, str(a), unit)
-        end = obs.level(subject, measure, str(b), unit)
+        start = obs.level(subject, measure, f"{fiscal}{a}", unit)
+        end = obs.level(subject, measure, f"{fiscal}{b}", unit)
         if start is not None and end is not None and start.value > 0:
             return start, end, b - a
     return None

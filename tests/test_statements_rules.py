@@ -230,3 +230,74 @@ def test_a_ratio_takes_the_items_named_right_before_it_and_a_perspective_sets_th
     ]
     offshore = _rows("从离岸业务看，2022年ITO、BPO、KPO业务结构比例为50.0：10.0：40.0。")
     assert [(r[1], r[2]) for r in offshore] == [("ITO", "离岸执行额"), ("BPO", "离岸执行额"), ("KPO", "离岸执行额")]
+
+
+def test_the_size_of_a_topic_is_one_measure_and_a_business_line_stays_the_subject() -> None:
+    got = _parse(
+        "2022年，全球量子计算市场规模达到120亿美元，同比增长18.0%。"
+        "2022年，西部地区数据标注服务外包执行额9.5亿美元；江苏省智能制造产业规模3.2万亿元。"
+    )
+    rows = [(r["value"], r["subject"], r["subject_key"], r["measure"]) for r in got]
+    assert rows == [
+        (120.0, "全球", "全球", "量子计算市场规模"),
+        (18.0, "全球", "全球", "量子计算市场规模"),
+        # a business line: the subject (its region in the key), the measure the usual one
+        (9.5, "数据标注服务外包", "西部地区·数据标注服务", "执行额"),
+        (3.2, "江苏省", "江苏省", "智能制造产业规模"),
+    ]
+
+
+def test_the_printed_subject_is_what_the_figure_is_about_without_measure_verbs_or_predicate() -> None:
+    got = _parse(
+        "2022年，华南地区ITO执行额30.0亿美元。港资企业承接服务外包执行额12.0亿美元。"
+        "全球储能电池出货规模将超过600亿美元。"
+    )
+    assert [(r["subject"], r["subject_key"]) for r in got] == [
+        ("ITO", "华南地区·ITO"),  # the item; the region that scopes it is in the key
+        ("港资企业", "港资企业"),  # who, when what it takes on is outsourcing as a whole
+        ("全球", "全球"),
+    ]
+
+
+def test_a_mode_printed_with_an_inner_measure_qualifies_that_one_not_the_figure() -> None:
+    got = _parse("2022年，离岸执行额100强企业入围门槛为2.5亿美元。")
+    assert [(r["measure"], r["subject"], r["subject_key"]) for r in got] == [
+        ("入围门槛", "离岸执行额100强企业", "离岸执行额100强企业")
+    ]
+
+
+def test_an_average_growth_rate_is_over_the_span_it_implies() -> None:
+    got = _rows(
+        "2019年，全国数据中心机架数达到300万架，预计2024年将超过800万架，年均增长约21.7%。"
+        "2022年，规模以上软件企业收入同比增长11.2%，三年平均增长9.0%。"
+    )
+    assert [(r[3], r[4]) for r in got if r[4] == "cagr"] == [("2019-2024", "cagr"), ("2019-2022", "cagr")]
+
+
+def test_a_run_of_years_a_span_printed_alone_and_a_fiscal_year() -> None:
+    got = _parse(
+        "2022年，新加坡离岸服务外包执行额120.0亿美元，连续五年增速超过10%。"
+        "2020－2022 年上半年，数字内容产业披露融资项目 215 起。"
+        "据统计，2023 财年该国软件出口额为 2100亿美元，同比增长 9.0%。软件服务出口额1500亿美元。"
+        "2023 年该国数字经济规模1.2万亿美元。"
+    )
+    periods = [(r["value_text"], r["period"], r["period_kind"]) for r in got]
+    assert ("10", "2018-2022", "span") in periods
+    assert ("215", "2020-2022", "span") in periods
+    assert ("2100", "FY2023", "fiscal_year") in periods and ("9.0", "FY2023", "fiscal_year") in periods
+    assert ("1500", "FY2023", "fiscal_year") in periods  # the fiscal year in view carries to the next sentence
+    assert ("1.2", "2023", "year") in periods  # … unless a sentence prints the calendar year
+
+
+def test_a_year_like_number_in_a_list_of_values_is_a_value() -> None:
+    got = _rows("2020—2022 年全球服务机器人出货量分别为 1890、2035、2260 万台。")
+    assert [(r[0], r[3]) for r in got] == [(1890.0, "2020"), (2035.0, "2021"), (2260.0, "2022")]
+
+
+def test_one_number_stated_of_a_list_of_measures_is_a_row_for_each() -> None:
+    got = _rows("2022年，珠三角地区承接服务外包执行额、离岸执行额、在岸执行额占全国的比重均为 21.4%。")
+    assert [(r[0], r[1], r[2], r[4]) for r in got] == [
+        (21.4, "珠三角地区", "执行额", "share"),
+        (21.4, "珠三角地区", "离岸执行额", "share"),
+        (21.4, "珠三角地区", "在岸执行额", "share"),
+    ]
