@@ -373,7 +373,9 @@ class State:
 
     def key(self, default: str) -> str:
         parts = [p for p in (self.entity, self.market, self.segment) if p]
-        if self.entity == default and len(parts) > 1:
+        # The nation goes without saying before a segment (ITO is 中国's), not before a market: 中国·越南 (中国's
+        # business from 越南) is not 越南 (越南's own).
+        if self.entity == default and len(parts) > 1 and not self.market:
             parts = parts[1:]
         return "·".join(parts) if parts else default
 
@@ -559,7 +561,7 @@ class _Parser:
     def _clean(self, text: str) -> str:
         text = re.sub(r"（[^）]*）|\([^)]*\)|全部|整体|总体", "", text)
         text = re.sub(
-            r"(?:截至)?\s*(?:19|20)\d{2}\s*(?:[－—–\-]\s*(?:19|20)\d{2})?\s*(?:年度|年底|年末|财年|年)?(?:\d+\s*月)?",
+            r"(?:截至|到|至)?\s*(?:19|20)\d{2}\s*(?:[－—–\-]\s*(?:19|20)\d{2})?\s*(?:年度|年底|年末|财年|年)?(?:\d+\s*月)?",
             "",
             text,
         )
@@ -601,7 +603,7 @@ class _Parser:
         focus = re.search(r"(?:业务)?(?:主要)?(?:集中在|主要为)|(?<=[\u4e00-\u9fff])以(?=.*为主)", text)
         if focus and _ENUM_SEP in text[focus.end() :]:
             # "中国承接美国服务外包业务主要集中在A、B、C等领域": who before, the list after.
-            self.parse_subject(self.verbs.sub("", text[: focus.start()]), phrase)
+            self.parse_subject(text[: focus.start()], phrase)
             phrase.items = [self.phrase_of_item(it, objects=True) for it in self.split_items(text[focus.end() :])]
             return phrase
         if "均" in text:
@@ -693,10 +695,12 @@ class _Parser:
             text = text[mode.end() :]  # the measure carries the mode, unless the mode is of a measure in the name
         for _ in range(2):
             text = self.subject_tail.sub("", self.verbs.sub("", text))
-        if phrase.segment:
-            lead = self.leading_entity(text)
-            rest = self.verbs.sub("", text[lead.end() :]) if lead else ""
-            if rest and not _GENERIC_BUSINESS.fullmatch(rest):
+        lead = self.leading_entity(text)
+        if lead:
+            rest = self.verbs.sub("", text[lead.end() :])
+            if not rest or _GENERIC_BUSINESS.fullmatch(re.sub("^(?:" + _alternation(self.rules.modes) + ")", "", rest)):
+                text = lead.group(0)  # "美国服务外包": 美国
+            elif phrase.segment:
                 text = rest
         return text or phrase.text
 
@@ -1173,6 +1177,8 @@ class _Document:
             if phrase.market is not None:
                 state.market = phrase.market
                 state.section_market = state.section_market or phrase.market == state.section
+                if state.entity == phrase.market:
+                    state.entity = default  # in 八、英国, "承接英国…" is the nation's business from 英国
                 if phrase.segment is None and fresh:
                     state.segment = None
             if phrase.segment is not None:
@@ -1219,7 +1225,7 @@ class _Document:
         qualifier: str = "exact",
     ) -> Statement:
         default = self.rules.default_subject
-        measure = (st.mode or "") + st.measure if st.measure and st.measure != "数量" else st.measure
+        measure = full_measure(self.rules, st.mode, st.measure, st.market)
         if st.measure == "数量":
             key = st.count_subject or st.key(default)
         else:
@@ -1301,6 +1307,10 @@ class _Document:
             base.market = None
         if w.market:
             base.market = w.market
+        elif w.mode == self.rules.raw.get("market_mode"):
+            # "承接美国金融服务外包执行额…占离岸金融服务外包执行额的 29.4%": the offshore whole, from every market
+            # (while "占承接 ITO 执行额的" in a sentence about a market is that market's ITO)
+            base.market = None
         if w.segment is not None:
             base.segment = w.segment or None
         elif own_total:
@@ -1312,7 +1322,7 @@ class _Document:
             base.mode = w.mode
         elif own_total or re.search("服务外包", text):
             base.mode = w.mode
-        m = (base.mode or "") + base.measure if base.measure else measure
+        m = full_measure(self.rules, base.mode, base.measure, base.market) if base.measure else measure
         return f"{base.key(default)}|{m}"
 
 
@@ -1390,6 +1400,15 @@ def _like_for_like(known: tuple[str, str | None], measure: str | None) -> str | 
     if then == whole_measure and _base(measure) == _base(then):
         return f"{subject}|{measure}"
     return None  # a count's share is not of a sum of money named before
+
+
+def full_measure(rules: Rules, mode: str | None, measure: str | None, market: str | None) -> str | None:
+    """The measure with its mode: the mode printed, else offshore when the business is from a market abroad."""
+    if not measure or measure == "数量":
+        return measure
+    if mode is None and market and measure in rules.raw.get("market_mode_measures", ()):
+        mode = rules.raw["market_mode"]
+    return (mode or "") + measure
 
 
 def _base(measure: str | None) -> str:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from extractors.statements import State, _Parser, load_rules
+from extractors.statements import State, _Parser, full_measure, load_rules
 from schemas.checks import Check, Context, Instance, Skip, interval_spread
 from schemas.values import SourceValues, Term, is_missing
 
@@ -311,7 +311,6 @@ def _chart_point(
         elif sibling is not None:
             mode, measure = sibling[0] or mode, sibling[1]
         relation = "yoy_growth" if _GROWTH_SERIES.search(name) else "share" if _SHARE_SERIES.search(name) else "level"
-    full = (mode or "") + measure
     if part is not None:
         if _SHARE_SERIES.search(title) and relation == "level":
             relation = "share"  # "…分区域占比": a pie of parts of the title's whole
@@ -324,6 +323,7 @@ def _chart_point(
     unit = "%" if unit in ("%", "％") else unit
     if unit == "%" and relation == "level":
         return None  # a percentage no series name explains
+    full = full_measure(rules, mode, measure, state.market) or measure
     subject = state.key(rules.default_subject)
     if relation == "share":
         # A structure chart's parts are of the subject's own total; a pie's, of the title's whole.

@@ -35,7 +35,8 @@ def test_in_a_section_about_a_market_a_sentence_naming_no_one_stays_with_that_ma
         "2022年，中国承接英国服务外包执行额40.1亿美元，同比增长6.0%。2022年，承接ITO执行额18.0亿美元，同比增长9.5%。",
         section="英国",
     )
-    assert [r[1] for r in got] == ["英国", "英国", "英国·ITO", "英国·ITO"]
+    # the nation's business from 英国: offshore by definition, and not 英国's own (that would be "英国")
+    assert [r[1:3] for r in got] == [("中国·英国", "离岸执行额")] * 2 + [("中国·英国·ITO", "离岸执行额")] * 2
     # Outside such a section the same sentence is the nation's ITO.
     assert _rows("2022年，承接ITO执行额18.0亿美元。")[0][1] == "ITO"
 
@@ -164,7 +165,7 @@ def test_an_enumeration_of_years_distributes_values_like_any_list() -> None:
 def test_names_that_are_aliases_as_printed_and_adverbs_that_end_a_subject() -> None:
     assert _rows("2022年，中国服务外包离岸发包执行额800.0亿美元，同比增长10.0%。")[0][1] == "中国"
     got = _rows("东盟和中东欧也是重要市场。2022年承接东盟和中东欧服务外包执行额分别为30.0亿美元、8.0亿美元。")
-    assert [r[1] for r in got] == ["东盟", "中东欧"]
+    assert [r[1] for r in got] == ["中国·东盟", "中国·中东欧"]
 
 
 # ---------------------------------------------------------------- chart points (from chart_series rows alone)
@@ -176,9 +177,9 @@ def test_a_pie_of_regions_gives_each_region_its_share_of_the_titles_whole() -> N
 
     title = "2022年承接东盟服务外包执行额分国别占比"
     point = _chart_point(title, title, "越南", "%", {})
-    assert point == (("越南", "执行额", "share of 东盟|执行额", "2022"), "%")
+    assert point == (("中国·越南", "离岸执行额", "share of 中国·东盟|离岸执行额", "2022"), "%")
     # "其他" is a part of the whole (the rest of 东盟), not a country of its own.
-    assert _chart_point(title, title, "其他", "%", {})[0][0] == "东盟·其他"
+    assert _chart_point(title, title, "其他", "%", {})[0][0] == "中国·东盟·其他"
     # The whole's own share of itself says nothing.
     assert _chart_point(title, title, "合计", "%", {}) is None
 
@@ -300,4 +301,21 @@ def test_one_number_stated_of_a_list_of_measures_is_a_row_for_each() -> None:
         (21.4, "珠三角地区", "执行额", "share"),
         (21.4, "珠三角地区", "离岸执行额", "share"),
         (21.4, "珠三角地区", "在岸执行额", "share"),
+    ]
+
+
+def test_names_and_adverbs_around_a_subject_are_told_apart() -> None:
+    got = _parse(
+        "2022年全球服务出口同比增长8.0%，其中发达经济体同比增长6.0%。"  # 发达: a name, not 达 (reaches)
+        "2022年，数据标注服务快速增长，同比增长30.0%。"  # 快速: how it grew, not part of the name
+        "爱尔兰离岸服务外包连续五年增速超12%。"
+        "2020年江苏省服务外包执行额500亿美元，到2025年预计将占全国的15%。"
+    )
+    assert [(r["value"], r["subject"], r["subject_key"]) for r in got] == [
+        (8.0, "全球", "全球"),
+        (6.0, "发达经济体", "全球·发达经济体"),
+        (30.0, "数据标注服务", "全球·数据标注服务"),  # the paragraph is still about 全球
+        (12.0, "爱尔兰", "爱尔兰"),
+        (500.0, "江苏省", "江苏省"),
+        (15.0, "江苏省", "江苏省"),
     ]
