@@ -114,7 +114,12 @@ def run(catalog: Path, data: Path, mode: str, workers: int, env: dict[str, str])
     if not mode.startswith("dask:"):
         cmd += ["--workers", str(workers)]
     out = subprocess.run([sys.executable, "-c", WRAPPER, mode, *cmd], env=env, capture_output=True, text=True)
-    stats = json.loads(out.stdout.strip().splitlines()[-1])
+    lines = out.stdout.strip().splitlines()
+    if out.returncode != 0 or not lines:
+        # The wrapper itself failed (no LocalCluster without `distributed`: `make .venv/.installed` installs it)
+        raise SystemExit(f"night benchmark: could not measure the {mode} run (exit {out.returncode}):\n"
+                         f"{out.stderr.strip()[-800:]}")  # fmt: skip
+    stats = json.loads(lines[-1])
     after = _version(data)
     new_files = [p for p in after.rglob("*") if p.is_file()] if after and after != before else []
     written = sum(1 for p in new_files if p.stat().st_ino not in old)

@@ -6,7 +6,7 @@
 independently of the parser and of ``samples/truth/statements_2021.json`` (the sample the parser was
 developed against). A label is matched to the extracted row of the same sentence (whitespace ignored)
 and printed number; fields compared: value, relation, period, subject, measure. The two vocabularies
-differ a little: the labeller's ``count`` is the parser's ``level`` of a count unit, its ``ratio_part``
+differ a little: the labeller's ``count`` is the parser's ``level`` of a counted thing (家, 个 …), its ``ratio_part``
 the parser's ``ratio``, its ``other`` any of the parser's finer relations (growth gaps, contributions).
 """
 
@@ -29,10 +29,15 @@ def squash(text: str) -> str:
     return re.sub(r"\s+", "", str(text or "")).replace("－", "-").replace("—", "-").replace("–", "-")
 
 
+# The labeller's count is of things (enterprises, cities, certifications, projects: 家/个/起/种 …); persons,
+# households and vehicles are levels (its method text).
+COUNTED = {"家", "个", "项", "起", "种", "所", "件", "条", "座", "位", "支", "省份", "部门"}
+
+
 def relation_of(row: dict) -> str:
     rel = row["relation"]
     if rel == "level" and row.get("unit_kind") == "count":
-        return "count"
+        return "count" if row.get("canonical_unit") in COUNTED else "level"
     if rel == "ratio":
         return "ratio_part"
     return "other" if rel in OTHER else rel
