@@ -1140,8 +1140,10 @@ class _Document:
                 st = replace(st, mode=ctx.mode)
             qual = self.p.qualifier(cue, sentence[v.end : v.end + 4])
             # "执行额、离岸执行额、在岸执行额…均为 46.8%": one printed number, a row for each item it is stated of
-            spread = every and items is not None and len(items) > 1
-            for item_st in [self.item_state(st, items, k) for k in range(len(items))] if spread else [st]:  # type: ignore[arg-type]
+            each = [st]
+            if every and items and len(items) > 1:
+                each = [self.item_state(st, items, k) for k in range(len(items))]
+            for item_st in each:
                 prev = self.emit(
                     para,
                     offset,
@@ -1363,7 +1365,10 @@ class _Sentence:
     def only_span_before(self, pos: int) -> tuple[int, int] | None:
         """The span this sentence printed before ``pos``, when it printed no single year there."""
         before = [(a, b) for y0, _, a, b in self.years if y0 < pos]
-        return before[-1] if before and all(b is not None for _, b in before) else None  # type: ignore[return-value]
+        if not before or any(b is None for _, b in before):
+            return None
+        a, b = before[-1]
+        return (a, b) if b is not None else None
 
     def year_at(self, pos: int) -> int:
         before = [a for y0, _, a, b in self.years if y0 < pos and b is None]
