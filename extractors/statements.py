@@ -53,6 +53,8 @@ _CN_DIGITS = "一二两三四五六七八九十百千万"
 _NUM = r"[-－−]?\d+(?:[.．]\d+)?"
 _FAMILY = ("ITO", "BPO", "KPO")
 _GENERIC_BUSINESS = re.compile(r"(?:服务外包|外包|业务|服务)+")  # outsourcing as a whole, no segment
+# Where the words naming who and what give way to how much ("…执行额分别为", "…同比增长")
+_PREDICATE_HEAD = re.compile(r"分别|均|合计|共计|占|增速|增长|同比|比上年|较上年|平均")
 _HEADING = re.compile(
     r"^(?:第[一二三四五六七八九十]+[篇章节]|[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+、)"
 )
@@ -393,6 +395,7 @@ class _Parser:
         self.business_noun = rules.rx("business_noun")
         self.business_line = rules.rx("business_line")
         self.subject_tail = rules.rx("subject_tail_words")
+        self.mode_rx = re.compile(_alternation(rules.modes))
         self.predicate = rules.rx("predicate")
         unit = rules.unit_pattern
         self.value_rx = re.compile(
@@ -480,7 +483,7 @@ class _Parser:
         noun = m.group("noun")
         if self.rules.measure_pattern.search(noun):
             return None  # "前十大服务外包伙伴执行额": the measure follows, the usual reading applies
-        mode = re.match(_alternation(self.rules.modes), noun)
+        mode = self.mode_rx.match(noun)
         noun = re.sub(r"^(?:服务外包|外包)?(?:业务)?", "", noun[mode.end() :] if mode else noun)
         if not noun:
             return None
@@ -624,8 +627,8 @@ class _Parser:
                 phrase.mode = self.rules.modes[m.group("mode")]
         else:
             before = text
-        before = re.split(r"分别|均|合计|共计|占|增速|增长|同比|比上年|较上年|平均", before)[0]
-        mode = re.search(_alternation(self.rules.modes), before)
+        before = _PREDICATE_HEAD.split(before, maxsplit=1)[0]
+        mode = self.mode_rx.search(before)
         if (
             mode
             and "承接" not in before[mode.end() :]
@@ -684,25 +687,29 @@ class _Parser:
             text = text[: m.start()]
         if phrase.topic and text.endswith(phrase.topic) and len(text) > len(phrase.topic):
             text = text[: -len(phrase.topic)]  # the topic is in the measure
-        text = re.split(r"分别|均|合计|共计|占|增速|增长|同比|比上年|较上年|平均", text)[0] or text
+        text = _PREDICATE_HEAD.split(text, maxsplit=1)[0] or text
         if "承接" in text:
             # "外商投资企业承接服务外包": who, when what they take on is outsourcing as a whole
             who, what = text.rsplit("承接", 1)
-            what = self.verbs.sub("", re.sub("^(?:" + _alternation(self.rules.modes) + ")", "", what))
+            what = self.verbs.sub("", self._without_mode(what))
             text = what if what and not _GENERIC_BUSINESS.fullmatch(what) else who
-        mode = re.match("(?:" + _alternation(self.rules.modes) + ")(?!地区)", text)
-        if mode and not self.rules.measure_pattern.match(text, mode.end()):
+        mode = self.mode_rx.match(text)
+        if mode and not text.startswith("地区", mode.end()) and not self.rules.measure_pattern.match(text, mode.end()):
             text = text[mode.end() :]  # the measure carries the mode, unless the mode is of a measure in the name
         for _ in range(2):
             text = self.subject_tail.sub("", self.verbs.sub("", text))
         lead = self.leading_entity(text)
         if lead:
             rest = self.verbs.sub("", text[lead.end() :])
-            if not rest or _GENERIC_BUSINESS.fullmatch(re.sub("^(?:" + _alternation(self.rules.modes) + ")", "", rest)):
+            if not rest or _GENERIC_BUSINESS.fullmatch(self._without_mode(rest)):
                 text = lead.group(0)  # "美国服务外包": 美国
             elif phrase.segment:
                 text = rest
         return text or phrase.text
+
+    def _without_mode(self, text: str) -> str:
+        mode = self.mode_rx.match(text)
+        return text[mode.end() :] if mode else text
 
     def phrase_of_item(self, text: str, objects: bool = False) -> Phrase:
         p = Phrase(text)
@@ -1364,11 +1371,14 @@ class _Sentence:
 
     def only_span_before(self, pos: int) -> tuple[int, int] | None:
         """The span this sentence printed before ``pos``, when it printed no single year there."""
-        before = [(a, b) for y0, _, a, b in self.years if y0 < pos]
-        if not before or any(b is None for _, b in before):
-            return None
-        a, b = before[-1]
-        return (a, b) if b is not None else None
+        last = None
+        for y0, _, a, b in self.years:  # in the order printed
+            if y0 >= pos:
+                break
+            if b is None:
+                return None
+            last = (a, b)
+        return last
 
     def year_at(self, pos: int) -> int:
         before = [a for y0, _, a, b in self.years if y0 < pos and b is None]
