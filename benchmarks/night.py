@@ -15,7 +15,8 @@ catalogue (both kinds, every year); N−1 of them make the cold catalog and the 
 - warm, one new PDF     the same data dir, the catalog with the N-th PDF added
 
 Every run is a real `soetl run` in a fresh interpreter (its own temporary Prefect server, as a user's
-run), under a small wrapper process that reports: wall seconds, CPU seconds (the whole process tree:
+run; all share one Prefect home whose database exists before the first run, as a user's machine keeps
+~/.prefect), under a small wrapper process that reports: wall seconds, CPU seconds (the whole process tree:
 flow, extraction workers, Dask workers, Prefect's server once reaped), peak RSS of the largest single
 process of the tree (Linux ru_maxrss of the reaped descendants), PDFs extracted (not served from the
 cache: the run's report), and curated files written (files of the new version whose inode is not in the
@@ -130,6 +131,21 @@ def run(catalog: Path, data: Path, mode: str, workers: int, env: dict[str, str])
     return stats
 
 
+def prefect_env(work: Path) -> dict[str, str]:
+    """One Prefect home for every run, its database created before the first clock: a machine that runs
+    soetl nightly keeps ~/.prefect, and creating a database (a minute of migrations on a slow disk) is
+    once per machine, not per night."""
+    home = work / "prefect-home"
+    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+           # The machine is shared: give Prefect's temporary server time to start under load.
+           "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180"}  # fmt: skip
+    env.pop("PREFECT_API_URL", None)
+    if not (home / "prefect.db").is_file():
+        subprocess.run([str(BIN / "prefect"), "server", "database", "upgrade", "-y"], env=env, check=True,
+                       stdout=subprocess.DEVNULL)  # fmt: skip
+    return env
+
+
 def bench(catalogue: Path, size: int, workers: int, work: Path) -> list[Row]:
     picked = _spread(_sources(catalogue), size)
     base, new = picked[:-1], picked
@@ -140,12 +156,7 @@ def bench(catalogue: Path, size: int, workers: int, work: Path) -> list[Row]:
     rows = []
 
     def measure(scenario: str, catalog: Path, data: Path, mode: str, n: int, pdfs: int) -> None:
-        env = {**os.environ, "PREFECT_HOME": tempfile.mkdtemp(dir=work, prefix="prefect-"),
-               "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-               # The machine is shared: give Prefect's temporary server time to start under load.
-               "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180"}  # fmt: skip
-        env.pop("PREFECT_API_URL", None)
-        s = run(catalog, data, mode, n, env)
+        s = run(catalog, data, mode, n, prefect_env(work))
         if s["rc"] not in (0, 1):  # 1: a check or a source failed (named in the report); else it did not run
             print(f"  {scenario}: soetl run exited {s['rc']}:\n{s['tail']}", flush=True)
         row = Row(size, scenario, pdfs, s["wall"], s["cpu"], s["rss_kib"] / 1024, s["extracted"], s["written"],

@@ -37,7 +37,7 @@ DataDir = Annotated[
 
 
 def _data_dir(value: Path | None) -> Path:
-    from flows.pipeline import data_dir_default
+    from flows.runtime import data_dir_default
 
     return value.resolve() if value else data_dir_default()
 
@@ -57,32 +57,71 @@ def run(
         str | None,
         typer.Option("--dask-address", help="Extract on this Dask cluster: tcp://host:8786 (SOETL_DASK_ADDRESS)"),
     ] = None,
+    always_flow: Annotated[
+        bool,
+        typer.Option("--always-flow", help="Run the Prefect flow even when nothing is new (a flow run on record)"),
+    ] = False,
 ) -> None:
-    """Run the flow once: fetch every source, extract, validate, publish, write the audit report."""
+    """Run the flow once: fetch every source, extract, validate, publish, write the audit report.
+
+    A night with nothing new (every source unchanged, the same code, curated/ as the last night left it) is
+    answered before Prefect starts: the last night's version, checks and report stand."""
     from flows.catalog import CatalogError, load_catalog
+    from flows.runtime import api_server, run_lock
 
     data = _data_dir(data_dir)
     catalog_path = _catalog_path(catalog, data)
     try:
-        load_catalog(catalog_path)  # fail fast, before Prefect starts, with the catalog's own message
+        sources = load_catalog(catalog_path)  # fail fast, before Prefect starts, with the catalog's own message
     except CatalogError as exc:
         console.print(f"[red]catalog error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
-    _require_reachable_server(optional=True)
-    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
+    with _refused(), run_lock(data):
+        if not (refresh or always_flow) and (standing := _nothing_new(sources, data)) is not None:
+            _print_summary(standing)
+            raise typer.Exit(0 if standing.ok else 1)
+        _require_reachable_server(optional=True)
+        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 
-    from flows import progress
-    from flows.pipeline import run_once
+        from flows import progress
+        from flows.pipeline import run_once
 
-    bars = Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), console=console)
-    with _guarded(data), bars:
-        progress.install(progress.RichReporter(bars))
-        try:
-            summary, ok = run_once(catalog_path, data, refresh=refresh, workers=workers, dask_address=dask_address)
-        finally:
-            progress.install(None)
+        bars = Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), console=console)
+        with api_server(), bars:
+            progress.install(progress.RichReporter(bars))
+            try:
+                summary, ok = run_once(catalog_path, data, refresh=refresh, workers=workers, dask_address=dask_address)
+            finally:
+                progress.install(None)
     _print_summary(summary)
     raise typer.Exit(0 if ok else 1)
+
+
+def _nothing_new(sources, data: Path):  # type: ignore[no-untyped-def]
+    """Tonight's summary when it has nothing new (flows/unchanged.py), else None; never a reason to fail."""
+    import time
+    import uuid
+    from datetime import UTC, datetime
+
+    from extractors.spec import spec_dir_default
+    from flows.summary import RunSummary
+    from flows.unchanged import answer
+
+    started = time.perf_counter()
+    try:
+        stamp = answer(sources, data, spec_dir_default())
+    except (OSError, ValueError, KeyError, TypeError) as exc:  # an odd stamp or manifest: the flow decides
+        console.print(f"could not tell whether anything is new ({escape(str(exc))}); running the flow")
+        return None
+    if stamp is None:
+        return None
+    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+    console.print(
+        f"nothing new since run {escape(stamp['run_id'])}: {len(sources)} sources unchanged (checked in "
+        f"{time.perf_counter() - started:.2f} s); its version, checks and audit report stand. No Prefect flow "
+        "ran (--always-flow runs one)."
+    )
+    return RunSummary.standing(stamp, str(data), run_id)
 
 
 def _configured_api() -> tuple[str | None, str]:
@@ -132,13 +171,12 @@ def _require_reachable_server(*, optional: bool) -> str | None:
 
 
 @contextmanager
-def _guarded(data: Path) -> Iterator[None]:
-    """One run per data dir, and a temporary API server that dies with the run (flows/runtime.py)."""
-    from flows.runtime import RunRefused, run_guard
+def _refused() -> Iterator[None]:
+    """A run refused (the data dir is in use, no API server came up: flows/runtime.py) says why, in one line."""
+    from flows.runtime import RunRefused
 
     try:
-        with run_guard(data):
-            yield
+        yield
     except RunRefused as exc:
         console.print(f"[red]not started:[/red] {escape(str(exc))}")
         raise typer.Exit(exc.exit_code) from None

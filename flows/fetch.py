@@ -64,6 +64,10 @@ class Landed:
     etag: str | None = None
     last_modified: str | None = None
     pages: int | None = None
+    # A local file's stat when it was copied: the next night tells it unchanged without reading it.
+    source_size: int | None = None
+    source_mtime_ns: int | None = None
+    source_ctime_ns: int | None = None
 
 
 def manifest_path(raw_dir: Path) -> Path:
@@ -86,13 +90,24 @@ def read_manifest(raw_dir: Path) -> list[dict]:
 
 def last_good(raw_dir: Path, source_id: str) -> dict | None:
     """The newest manifest record of a landed copy that is still on disk."""
+    return latest_good(raw_dir, {source_id}).get(source_id)
+
+
+def latest_good(raw_dir: Path, source_ids: set[str] | None = None) -> dict[str, dict]:
+    """``last_good`` of every source (or of ``source_ids``), in one pass over the manifest."""
+    found: dict[str, dict] = {}
     for record in reversed(read_manifest(raw_dir)):
         if not isinstance(record, dict) or not isinstance(record.get("path"), str):
             continue  # not a record this code wrote
-        if record.get("source_id") == source_id and record.get("status") in ("downloaded", "not_modified", "copied"):
+        source_id = record.get("source_id")
+        if source_id in found or (source_ids is not None and source_id not in source_ids):
+            continue
+        if record.get("status") in ("downloaded", "not_modified", "copied"):
             if (raw_dir.parent / record["path"]).exists() or Path(record["path"]).exists():
-                return record
-    return None
+                found[source_id] = record
+                if source_ids is not None and len(found) == len(source_ids):
+                    break
+    return found
 
 
 def append_manifest(raw_dir: Path, record: dict) -> None:
@@ -430,7 +445,53 @@ def _copy_local(source: SourceEntry, raw_dir: Path, max_bytes: int = MAX_BYTES) 
         raise FetchError(source.id, source.url, f"cannot read it: {exc.strerror}", hint) from None
     finally:
         tmp.unlink(missing_ok=True)
-    return Landed(source.id, source.url, _rel(path, raw_dir), sha, size, _now(), "copied")
+    return Landed(source.id, source.url, _rel(path, raw_dir), sha, size, _now(), "copied", source_size=info.st_size,
+                  source_mtime_ns=info.st_mtime_ns, source_ctime_ns=info.st_ctime_ns)  # fmt: skip
+
+
+def unchanged(source: SourceEntry, previous: dict | None, *, timeout: httpx.Timeout = TIMEOUT) -> bool:
+    """Whether the source certainly holds the bytes of its last good landing ``previous``, found without
+    landing it again: a local file whose size and times are those recorded when it was copied (else its
+    sha256), a server that answers the conditional request with 304. False whenever that cannot be told
+    (no earlier copy, a changed URL, a 200, a refused or failed request): the flow then fetches it, with its
+    retries and its named errors."""
+    if not previous or previous.get("url") != source.url or not isinstance(previous.get("sha256"), str):
+        return False
+    if source.sha256 and previous["sha256"] != source.sha256:
+        return False
+    if not source.is_remote:
+        try:
+            info = Path(source.url).stat()
+        except OSError:
+            return False
+        stamp = (previous.get("source_size"), previous.get("source_mtime_ns"), previous.get("source_ctime_ns"))
+        if stamp == (info.st_size, info.st_mtime_ns, info.st_ctime_ns):
+            return True
+        # Copied elsewhere, touched, or recorded before stats were kept: the bytes decide.
+        return info.st_size == previous.get("bytes") and _sha256_file(Path(source.url)) == previous["sha256"]
+    headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
+    if previous.get("etag"):
+        headers["If-None-Match"] = previous["etag"]
+    if previous.get("last_modified"):
+        headers["If-Modified-Since"] = previous["last_modified"]
+    if len(headers) == 2:
+        return False  # the server gave no validator: only a download can tell
+    try:
+        with (
+            _transport(_Deadline(timeout.read or DEADLINE)) as transport,
+            _follow(transport, source, headers, timeout) as response,
+        ):
+            return response.status_code == 304  # a 200's body is never read: the flow downloads it
+    except (httpx.HTTPError, FetchError):
+        return False
+
+
+def _sha256_file(path: Path) -> str | None:
+    try:
+        with path.open("rb") as fh:
+            return hashlib.file_digest(fh, "sha256").hexdigest()
+    except OSError:
+        return None
 
 
 def _rel(path: Path, raw_dir: Path) -> str:

@@ -13,8 +13,6 @@ Fetches run on threads, bounded and politely per host; extraction runs where ``w
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import uuid
 from concurrent.futures.process import BrokenProcessPool
@@ -30,7 +28,6 @@ from prefect.states import Completed, Failed
 from prefect.task_runners import ProcessPoolTaskRunner
 from prefect.tasks import exponential_backoff
 
-import extractors
 from extractors.extract import extract_pdf
 from extractors.model import DAMAGED, ExtractionResult
 from extractors.spec import load_specs, spec_dir_default
@@ -39,30 +36,19 @@ from flows.catalog import SourceEntry, load_catalog
 from flows.fetch import Landed, TransientFetchError, append_manifest, fetch, last_good, record
 from flows.parallel import FETCH_CONCURRENCY, Plan, dask_address_default, default_workers, polite, shared_api
 from flows.problems import SourceError, log_error, name_error
+from flows.runtime import data_dir_default
+from flows.summary import RunSummary
+from flows.unchanged import (
+    extract_cache_key,
+    extraction_fingerprint,
+    night_key,
+    read_stamp,
+    stamp_stands,
+    write_stamp,
+)
 
 DEFAULT_RETRIES = 3
 FETCH_STATUS = {"downloaded": "downloaded", "not_modified": "not modified", "copied": "copied"}
-
-
-def data_dir_default() -> Path:
-    """SOETL_DATA_DIR, or the project root (raw/, curated/, reports/ beside the code)."""
-    env = os.environ.get("SOETL_DATA_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[1]
-
-
-def _tree_digest(root: Path, pattern: str) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(p for p in root.rglob(pattern) if "__pycache__" not in p.parts):
-        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
-def extraction_fingerprint(spec_dir: Path, code_dir: Path | None = None) -> str:
-    """A digest of the extractor package's sources and of the spec files: what an extraction depends on
-    besides the PDF. Derived, never bumped by hand: any edit to either gives a new cache key."""
-    code = code_dir or Path(extractors.__file__).resolve().parent
-    both = _tree_digest(code, "*.py") + _tree_digest(Path(spec_dir), "*.toml")
-    return hashlib.sha256(both.encode()).hexdigest()[:16]
 
 
 def _transient(task: Any, task_run: Any, state: Any) -> bool:
@@ -93,7 +79,7 @@ def fetch_task(source: SourceEntry, raw_dir: Path) -> Landed:
 
 
 def _extract_key(context: Any, parameters: dict[str, Any]) -> str:
-    return f"extract-{parameters['sha256']}-{parameters['kind'] or 'auto'}-{parameters['fingerprint']}"
+    return extract_cache_key(parameters["sha256"], parameters["kind"], parameters["fingerprint"])
 
 
 @task(name="extract", cache_key_fn=_extract_key, persist_result=True, task_run_name="extract {source_id}")
@@ -128,29 +114,6 @@ class SourceOutcome:
     def proceeds(self) -> bool:
         """Extracted, and nothing but its fetch (served from the last good copy) failed: shape, check, publish it."""
         return self.extraction is not None and all(e.stage == "fetch" for e in self.errors)
-
-
-@dataclass
-class RunSummary:
-    run_id: str
-    data_dir: str
-    sources: list[dict[str, Any]] = field(default_factory=list)
-    errors: list[SourceError] = field(default_factory=list)
-    failed_datasets: list[str] = field(default_factory=list)
-    published: list[str] = field(default_factory=list)
-    report_path: str | None = None
-    curated_path: str | None = None
-    checks: dict[str, int] = field(default_factory=dict)  # run / passed / failed / finding / skipped
-    extracted_on: str = ""  # where extraction ran (flows/parallel.Plan.describe)
-    unchanged_since: str | None = None  # nothing new: the run whose version and report stand
-
-    @property
-    def failed_sources(self) -> list[str]:
-        return sorted({e.source_id for e in self.errors if e.source_id != "*"})
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors and not self.failed_datasets
 
 
 def _land_all(sources: list[SourceEntry], raw_dir: Path) -> list[SourceOutcome]:
@@ -363,12 +326,8 @@ def nightly(
     if not refresh and (same := _same_night(data, key, outcomes)) is not None:
         # Same bytes, same code, same catalog as the night that published curated/: its checks and its version
         # stand as they are, so nothing is shaped, validated, written or reported again.
-        summary.published, summary.failed_datasets, summary.checks = same["published"], same["failed_datasets"], \
-            same["checks"]  # fmt: skip
-        summary.curated_path, summary.report_path = str(data / "curated"), same["report_path"]
-        summary.unchanged_since = same["run_id"]
-        summary.sources = [_source_row(o) for o in outcomes]
-        summary.errors = [SourceError(**e) for e in same["errors"]]
+        summary = RunSummary.standing(same, str(data), run_id)
+        summary.extracted_on, summary.sources = plan.describe(), [_source_row(o) for o in outcomes]
         get_run_logger().info("nothing changed since run %s: its version and report stand", same["run_id"])
         _artifacts(summary)
         return final_state(summary)
@@ -419,18 +378,9 @@ def nightly(
     return final_state(summary)
 
 
-NIGHT_STAMP = ".cache/night.json"
-
-
 def _night_key(fingerprint: str, outcomes: list[SourceOutcome]) -> str:
-    """What a night's outcome depends on: every source's bytes, kind and year, the extractor (fingerprint) and
-    the code that shapes, checks and publishes (flows/, schemas/)."""
-    root = Path(__file__).resolve().parents[1]
-    digest = hashlib.sha256(fingerprint.encode())
-    digest.update((_tree_digest(root / "flows", "*.py") + _tree_digest(root / "schemas", "*.*")).encode())
-    for o in outcomes:
-        digest.update(f"{o.source.id}|{o.landed.sha256 if o.landed else ''}|{o.source.kind}|{o.source.year}\n".encode())
-    return digest.hexdigest()
+    return night_key(fingerprint, [(o.source.id, o.landed.sha256 if o.landed else "", o.source.kind, o.source.year)
+                                   for o in outcomes])  # fmt: skip
 
 
 def _same_night(data: Path, key: str, outcomes: list[SourceOutcome]) -> dict[str, Any] | None:
@@ -438,16 +388,8 @@ def _same_night(data: Path, key: str, outcomes: list[SourceOutcome]) -> dict[str
     served from the extraction cache, the same key, and curated/ still the version that night left."""
     if not outcomes or not all(o.cached and not o.errors for o in outcomes):
         return None
-    from flows.publish import current_version
-
-    try:
-        stamp = json.loads((data / NIGHT_STAMP).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if stamp.get("key") != key or stamp.get("version") != current_version(data):
-        return None
-    report = stamp.get("report_path")
-    return stamp if report and Path(report).is_file() else None
+    stamp = read_stamp(data)
+    return stamp if stamp_stands(data, key, stamp) else None
 
 
 def _remember_night(data: Path, key: str, summary: RunSummary) -> None:
@@ -458,14 +400,10 @@ def _remember_night(data: Path, key: str, summary: RunSummary) -> None:
     stamp = {
         "key": key, "run_id": summary.run_id, "version": current_version(data), "published": summary.published,
         "failed_datasets": summary.failed_datasets, "checks": summary.checks, "report_path": summary.report_path,
-        "errors": [e.to_dict() for e in summary.errors],
+        "errors": [e.to_dict() for e in summary.errors], "sources": summary.sources,
     }  # fmt: skip
     try:
-        path = data / NIGHT_STAMP
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(stamp, ensure_ascii=False), encoding="utf-8")
-        tmp.replace(path)
+        write_stamp(data, stamp)
     except OSError as exc:  # the next night then does the work again: slower, never wrong
         get_run_logger().warning("could not remember this night (%s): the next one checks everything again", exc)
 

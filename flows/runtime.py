@@ -10,8 +10,7 @@
   when its parent dies (Linux PR_SET_PDEATHSIG). Prefect's own clean-up is an atexit hook, which a
   SIGKILL never runs: that is how temporary servers were orphaned. The flow finds this server where
   Prefect's client looks for its temporary one, so only one is ever started.
-* ``run_guard(data_dir)``: both, as `soetl run` uses them; RunRefused (RunLocked, ServerDidNotStart)
-  says why a run did not start.
+* RunRefused (RunLocked, ServerDidNotStart) says why a run did not start.
 """
 
 from __future__ import annotations
@@ -48,6 +47,12 @@ class RunLocked(RunRefused):
 
 class ServerDidNotStart(RunRefused):
     """Prefect's temporary API server did not come up."""
+
+
+def data_dir_default() -> Path:
+    """SOETL_DATA_DIR, or the project root (raw/, curated/, reports/ beside the code)."""
+    env = os.environ.get("SOETL_DATA_DIR")
+    return Path(env) if env else Path(__file__).resolve().parents[1]
 
 
 def _holder(fd: int) -> str:
@@ -207,10 +212,3 @@ def die_with_parent() -> Callable[[], None] | None:
             os._exit(1)
 
     return preexec
-
-
-@contextmanager
-def run_guard(data_dir: Path) -> Iterator[None]:
-    """`soetl run`'s hold on its data dir and its API server, for as long as the run lasts."""
-    with run_lock(data_dir), api_server():
-        yield

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import threading
 import time
 from collections import Counter
@@ -67,6 +68,21 @@ class Server:
             h.end_headers()
             return
         self._pdf(h)
+
+    def route_versioned_pdf(self, h: BaseHTTPRequestHandler) -> None:
+        # An ETag that follows the bytes, as a server's does: swap self.pdf for a new release.
+        etag = f'"{hashlib.sha256(self.pdf).hexdigest()[:12]}"'
+        if h.headers.get("If-None-Match") == etag:
+            self.conditional[h.path] += 1
+            h.send_response(304)
+            h.end_headers()
+            return
+        h.send_response(200)
+        h.send_header("Content-Type", "application/pdf")
+        h.send_header("Content-Length", str(len(self.pdf)))
+        h.send_header("ETag", etag)
+        h.end_headers()
+        h.wfile.write(self.pdf)
 
     def route_error_page_pdf(self, h: BaseHTTPRequestHandler) -> None:
         body = "<!DOCTYPE html><html><body>页面不存在</body></html>".encode()

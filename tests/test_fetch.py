@@ -10,7 +10,15 @@ import httpx
 import pytest
 
 from flows.catalog import CatalogError, SourceEntry, load_catalog
-from flows.fetch import FetchError, TransientFetchError, append_manifest, fetch, read_manifest, record
+from flows.fetch import (
+    FetchError,
+    TransientFetchError,
+    append_manifest,
+    fetch,
+    read_manifest,
+    record,
+    unchanged,
+)
 from tests.conftest import NOTICE_PDF
 from tests.httpserver import Server
 
@@ -40,6 +48,42 @@ def test_a_pdf_lands_content_addressed_then_a_repeat_is_conditional(server, tmp_
     assert server.conditional["/report.pdf"] == 1
     assert [r["status"] for r in read_manifest(raw)] == ["downloaded"]
     assert json.loads((raw / "manifest.jsonl").read_text().splitlines()[0])["bytes"] == NOTICE_PDF.stat().st_size
+
+
+def test_unchanged_asks_the_server_and_reads_no_body(tmp_path):
+    # A night with nothing new is told by conditional requests alone (flows/unchanged.py).
+    with Server(NOTICE_PDF.read_bytes()) as srv:
+        source = SourceEntry(id="notice", url=srv.url("versioned.pdf"))
+        assert not unchanged(source, None), "no earlier copy: only a download can tell"
+        previous = record(fetch(source, tmp_path / "raw", timeout=FAST))
+        assert unchanged(source, previous, timeout=FAST) and srv.conditional["/versioned.pdf"] == 1
+        assert not unchanged(SourceEntry(id="notice", url=srv.url("report.pdf")), previous, timeout=FAST), "another URL"
+        assert not unchanged(SourceEntry(id="notice", url=srv.url("versioned.pdf"), sha256="0" * 64), previous), "pin"
+        srv.pdf = NOTICE_PDF.read_bytes() + b"\n% a new release\n"
+        hits = srv.hits["/versioned.pdf"]
+        assert not unchanged(source, previous, timeout=FAST), "the server has new bytes (200)"
+        assert srv.hits["/versioned.pdf"] == hits + 1
+        assert not unchanged(source, {**previous, "etag": None, "last_modified": None}), "no validator to ask with"
+    assert not unchanged(source, previous, timeout=FAST), "the server is gone: the flow's fetch will say why"
+
+
+def test_unchanged_stats_a_local_file_and_reads_it_only_when_its_stat_moved(tmp_path):
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(NOTICE_PDF.read_bytes())
+    source = SourceEntry(id="local", url=str(pdf))
+    previous = record(fetch(source, tmp_path / "raw"))
+    assert previous["source_size"] == pdf.stat().st_size and previous["source_mtime_ns"] == pdf.stat().st_mtime_ns
+    assert unchanged(source, previous)
+    os.utime(pdf, ns=(time.time_ns(), time.time_ns() + 10**9))
+    assert unchanged(source, previous), "touched, same bytes: the sha256 decides"
+    stat = pdf.stat()
+    with pdf.open("r+b") as fh:  # same size, same mtime, different bytes: only the ctime and the bytes tell
+        fh.seek(stat.st_size - 2)
+        fh.write(b"\n\n")
+    os.utime(pdf, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert not unchanged(source, previous)
+    pdf.unlink()
+    assert not unchanged(source, previous), "gone: the flow's fetch names it"
 
 
 def test_an_html_error_page_with_status_200_is_refused(server, tmp_path):

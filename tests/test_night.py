@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -150,6 +152,78 @@ def test_a_night_with_one_changed_pdf_extracts_it_alone_and_rewrites_only_its_fi
         else:
             assert new.stat().st_ino == old.stat().st_ino and new.stat().st_nlink >= 2, f"{rel} should be linked"
     assert any(rel.stem == CHANGED for rel in files)
+
+
+def _manifest(data: Path) -> list[dict]:
+    return [json.loads(line) for line in (data / "raw" / "manifest.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def test_a_night_with_nothing_new_is_answered_before_prefect_starts(single, editions, tmp_path):
+    """No flow, no server, no pandas: a stat per source and the last night's stamp (flows/unchanged.py)."""
+    data = tmp_path / "data"
+    shutil.copytree(single["data"], data, symlinks=True)
+    version, reports, landed = os.readlink(data / "curated"), sorted((data / "reports").iterdir()), len(_manifest(data))
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "from flows.cli import app; app()", "run",
+         "--catalog", str(editions / "catalog.toml"), "--data-dir", str(data)],
+        capture_output=True, text=True, env=env, cwd=Path(__file__).parents[1], timeout=300,
+    )  # fmt: skip
+    summary = single["summary"]
+    assert done.returncode == (0 if summary.ok else 1), done.stderr[-2000:]
+    assert f"nothing new since run {summary.run_id}" in done.stderr
+    imported = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in done.stderr.splitlines()
+                if line.startswith("import time:")}  # fmt: skip
+    assert not imported & {"prefect", "pandas", "pyarrow", "pandera", "pdfplumber", "camelot"}
+    assert os.readlink(data / "curated") == version and sorted((data / "reports").iterdir()) == reports
+    assert str(summary.report_path) in done.stderr, "the standing report is named"
+    checked = _manifest(data)[landed:]
+    assert [(r["source_id"], r["status"]) for r in checked] == [(e, "not_modified") for e in EDITIONS]
+
+
+def test_nothing_new_is_never_claimed_when_something_moved(single, editions, tmp_path):
+    from dataclasses import replace
+
+    from extractors.spec import SPEC_DIR
+    from flows.catalog import load_catalog
+    from flows.unchanged import NIGHT_STAMP, answer, read_stamp, write_stamp
+
+    data = tmp_path / "data"
+    shutil.copytree(single["data"], data, symlinks=True)
+    sources = load_catalog(editions / "catalog.toml")
+    assert answer(sources, data, SPEC_DIR)["run_id"] == single["summary"].run_id
+    specs = tmp_path / "specs"
+    shutil.copytree(SPEC_DIR, specs)
+    edited = sorted(specs.glob("*.toml"))[0]
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n# an edit\n", encoding="utf-8")
+    assert answer(sources, data, specs) is None, "an edited spec: every extraction is stale"
+    assert answer([replace(sources[0], year=2019), *sources[1:]], data, SPEC_DIR) is None, "another year"
+    assert answer(sources[:2], data, SPEC_DIR) is None, "a source left the catalog"
+    stamp = read_stamp(data)
+    write_stamp(data, {**stamp, "errors": [{"source_id": sources[0].id, "stage": "extract", "message": "x"}]})
+    assert answer(sources, data, SPEC_DIR) is None, "a source the last night could not extract"
+    write_stamp(data, {**stamp, "version": "20200101T000000Z-000000"})
+    assert answer(sources, data, SPEC_DIR) is None, "curated/ is not the version the stamp left (a rollback)"
+    write_stamp(data, stamp)
+    cached = sorted((data / ".cache" / "prefect").glob("extract-*"))
+    cached[0].unlink()
+    assert answer(sources, data, SPEC_DIR) is None, "an extraction no longer in the cache"
+    (data / NIGHT_STAMP).unlink()
+    assert answer(sources, data, SPEC_DIR) is None
+
+
+def test_always_flow_runs_the_flow_even_with_nothing_new(single, editions, tmp_path):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    data = tmp_path / "data"
+    shutil.copytree(single["data"], data, symlinks=True)
+    result = CliRunner().invoke(app, ["run", "--catalog", str(editions / "catalog.toml"), "--data-dir", str(data),
+                                      "--workers", "1", "--always-flow"])  # fmt: skip
+    assert "nothing new since run" not in result.output
+    assert str(single["summary"].report_path) in result.output, "the flow's own nothing-new path: the report stands"
+    assert result.exit_code == (0 if single["summary"].ok else 1), result.output
 
 
 def test_a_process_pool_gives_the_same_rows(single, editions, tmp_path):

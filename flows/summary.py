@@ -1,0 +1,41 @@
+"""What one night did, source by source: the flow's result, the CLI's table, the audit report's outcome."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flows.problems import SourceError
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    data_dir: str
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[SourceError] = field(default_factory=list)
+    failed_datasets: list[str] = field(default_factory=list)
+    published: list[str] = field(default_factory=list)
+    report_path: str | None = None
+    curated_path: str | None = None
+    checks: dict[str, int] = field(default_factory=dict)  # run / passed / failed / finding / skipped
+    extracted_on: str = ""  # where extraction ran (flows/parallel.Plan.describe)
+    unchanged_since: str | None = None  # nothing new: the run whose version and report stand
+
+    @property
+    def failed_sources(self) -> list[str]:
+        return sorted({e.source_id for e in self.errors if e.source_id != "*"})
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not self.failed_datasets
+
+    @classmethod
+    def standing(cls, stamp: dict[str, Any], data_dir: str, run_id: str) -> RunSummary:
+        """Tonight's summary when nothing is new: the stamped night's checks, datasets, errors and report."""
+        sources = [{**row, "fetch": "not modified", "extraction": "cached"} for row in stamp.get("sources", [])]
+        return cls(
+            run_id=run_id, data_dir=data_dir, sources=sources, errors=[SourceError(**e) for e in stamp["errors"]],
+            failed_datasets=stamp["failed_datasets"], published=stamp["published"], report_path=stamp["report_path"],
+            curated_path=f"{data_dir}/curated", checks=stamp["checks"], unchanged_since=stamp["run_id"],
+        )  # fmt: skip
