@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -112,3 +112,42 @@ class Plan:
         from prefect.task_runners import ProcessPoolTaskRunner
 
         return ProcessPoolTaskRunner(max_workers=self.workers)
+
+
+class NightWorkers:
+    """The night's task runner (``plan.runner()``), started on first use and shared by extraction and
+    validation: a pool's processes cost seconds each to start, once a night rather than once a stage.
+    ``get()`` is None when the plan runs in this process; ``discard()`` drops a pool a dead worker broke
+    (the next ``get()`` starts another). Prefect's API is made explicit while it lives (``shared_api``)."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self._stack: ExitStack | None = None
+        self._runner: Any = None
+
+    def get(self) -> Any:
+        """The running task runner; raises what starting it raises (no cluster at the address …)."""
+        if self.plan.in_process:
+            return None
+        if self._runner is None:
+            stack = ExitStack()
+            try:
+                stack.enter_context(shared_api())
+                runner = self.plan.runner()
+                stack.enter_context(runner)
+            except BaseException:
+                stack.close()
+                raise
+            self._stack, self._runner = stack, runner
+        return self._runner
+
+    def discard(self) -> None:
+        stack, self._stack, self._runner = self._stack, None, None
+        if stack is not None:
+            stack.close()
+
+    def __enter__(self) -> NightWorkers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.discard()

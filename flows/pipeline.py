@@ -27,6 +27,7 @@ from prefect.context import TaskRunContext
 from prefect.states import Completed, Failed
 from prefect.task_runners import ProcessPoolTaskRunner
 from prefect.tasks import exponential_backoff
+from prefect.utilities.annotations import quote
 
 from extractors.extract import extract_pdf
 from extractors.model import DAMAGED, ExtractionResult
@@ -34,7 +35,15 @@ from extractors.spec import load_specs, spec_dir_default
 from flows import progress
 from flows.catalog import SourceEntry, load_catalog
 from flows.fetch import Landed, TransientFetchError, append_manifest, fetch, last_good, record
-from flows.parallel import FETCH_CONCURRENCY, Plan, dask_address_default, default_workers, polite, shared_api
+from flows.parallel import (
+    FETCH_CONCURRENCY,
+    NightWorkers,
+    Plan,
+    dask_address_default,
+    default_workers,
+    polite,
+    shared_api,
+)
 from flows.problems import SourceError, log_error, name_error
 from flows.runtime import data_dir_default
 from flows.summary import RunSummary
@@ -164,7 +173,7 @@ def _land(source: SourceEntry, raw_dir: Path, future: Any = None) -> SourceOutco
 def _extract_all(
     outcomes: list[SourceOutcome],
     extractor: Any,
-    plan: Plan,
+    workers: NightWorkers,
     data: Path,
     spec_dir: Path,
     fingerprint: str,
@@ -172,6 +181,7 @@ def _extract_all(
     refresh: bool = False,
 ) -> None:
     """Extract every landed source where the plan says: here one after another, or on its task runner."""
+    plan = workers.plan
     todo = [o for o in outcomes if o.landed is not None]
 
     def parameters(outcome: SourceOutcome) -> dict[str, Any]:
@@ -194,25 +204,30 @@ def _extract_all(
     if not fresh:
         return
     get_run_logger().info("extracting %d sources %s", len(fresh), plan.describe())
-    with shared_api():
-        try:
-            runner = plan.runner()
-            runner.__enter__()
-        except Exception as exc:  # noqa: BLE001 - no cluster to reach: every source says so, none is lost silently
-            for outcome in fresh:
-                outcome.errors.append(name_error(exc, outcome.source.id, "extract"))
-                outcome.errors[-1].hint = f"could not start extraction {plan.describe()}: check the address, --workers"
-            log_error(get_run_logger(), fresh[0].errors[-1])
-            return
-        stranded: list[SourceOutcome] = []
-        try:
-            futures = [runner.submit(extractor, parameters(o)) for o in fresh]
-            for outcome, future in zip(fresh, futures, strict=True):
-                _extract(outcome, lambda f=future: (f.wait(), f.state)[1], stranded)
-        finally:
-            runner.__exit__(None, None, None)
-        if stranded:
-            _retry_alone(stranded, extractor, parameters)
+    try:
+        runner = workers.get()
+    except Exception as exc:  # noqa: BLE001 - no cluster to reach: every source says so, none is lost silently
+        for outcome in fresh:
+            outcome.errors.append(name_error(exc, outcome.source.id, "extract"))
+            outcome.errors[-1].hint = f"could not start extraction {plan.describe()}: check the address, --workers"
+        log_error(get_run_logger(), fresh[0].errors[-1])
+        return
+    stranded: list[SourceOutcome] = []
+    futures = [runner.submit(extractor, parameters(o)) for o in fresh]
+    for outcome, future in zip(fresh, futures, strict=True):
+        _extract(outcome, lambda f=future: (f.wait(), f.state)[1], stranded)
+    if stranded:
+        workers.discard()  # a dead worker broke the pool: validation starts another
+        _retry_alone(stranded, extractor, parameters)
+
+
+def _runner_for_checks(pool: NightWorkers) -> Any:
+    """The night's runner for validation, or None (here, one edition after another) when it cannot start."""
+    try:
+        return pool.get()
+    except Exception as exc:  # noqa: BLE001 - the checks can always run in this process
+        get_run_logger().warning("validating in this process: %s could not start (%s)", pool.plan.describe(), exc)
+        return None
 
 
 def _retry_alone(stranded: list[SourceOutcome], extractor: Any, parameters: Any) -> None:
@@ -319,63 +334,68 @@ def nightly(
 
     plan = Plan(workers if workers is not None else default_workers(), dask_address or dask_address_default())
     summary.extracted_on = plan.describe()
-    outcomes = _land_all(sources, raw_dir)
-    _extract_all(outcomes, extractor, plan, data, spec_dir, fingerprint, cache_dir / "prefect", refresh)
+    with NightWorkers(plan) as pool:  # extraction and validation share its processes
+        outcomes = _land_all(sources, raw_dir)
+        _extract_all(outcomes, extractor, pool, data, spec_dir, fingerprint, cache_dir / "prefect", refresh)
 
-    key = _night_key(fingerprint, outcomes)
-    if not refresh and (same := _same_night(data, key, outcomes)) is not None:
-        # Same bytes, same code, same catalog as the night that published curated/: its checks and its version
-        # stand as they are, so nothing is shaped, validated, written or reported again.
-        summary = RunSummary.standing(same, str(data), run_id)
-        summary.extracted_on, summary.sources = plan.describe(), [_source_row(o) for o in outcomes]
-        get_run_logger().info("nothing changed since run %s: its version and report stand", same["run_id"])
+        key = _night_key(fingerprint, outcomes)
+        if not refresh and (same := _same_night(data, key, outcomes)) is not None:
+            # Same bytes, same code, same catalog as the night that published curated/: its checks and its version
+            # stand as they are, so nothing is shaped, validated, written or reported again.
+            summary = RunSummary.standing(same, str(data), run_id)
+            summary.extracted_on, summary.sources = plan.describe(), [_source_row(o) for o in outcomes]
+            get_run_logger().info("nothing changed since run %s: its version and report stand", same["run_id"])
+            _artifacts(summary)
+            return final_state(summary)
+
+        from flows.stages import (  # pandera, pyarrow: late
+            curate_stage,
+            publish_stage,
+            report_stage,
+            revisions_stage,
+            validate_stage,
+        )
+
+        # quote(): the stages' inputs are whole sources' frames; Prefect would walk and hash every one of them
+        # to record the task's inputs (seconds per stage on a large catalogue) for runs that are never cached.
+        by_id = {o.source.id: o for o in outcomes}
+        run_errors: list[SourceError] = []
+
+        def absorb(errors: list[SourceError]) -> None:
+            for error in errors:
+                (by_id[error.source_id].errors if error.source_id in by_id else run_errors).append(error)
+
+        curated, errors = curate_stage(quote([o for o in outcomes if o.proceeds]), data)
+        absorb(errors)
+        good = [o for o in outcomes if o.proceeds and o.source.id in curated]
+        pdf_paths = {o.source.id: data / o.landed.path for o in good if o.landed}
+        checked = {o.source.id: curated[o.source.id] for o in good}
+        validation, errors = validate_stage(checked, pdf_paths, lambda: _runner_for_checks(pool))
+        pool.discard()  # nothing after validation runs on it: free its processes' memory
+        absorb(errors)
+        good = [o for o in good if o.proceeds]
+        summary.failed_datasets = sorted(validation.failed_datasets())
+        summary.checks = validation.counts()
+        by_source = getattr(validation, "failing_by_source", None)
+        published, errors = publish_stage(
+            quote({o.source.id: curated[o.source.id] for o in good}), quote(good), data, run_id,
+            set() if by_source is not None else set(summary.failed_datasets), fingerprint, by_source,
+        )  # fmt: skip
+        absorb(errors)
+        # Revisions between editions are judged on what is published, every edition's values: a night that
+        # lands one new edition compares it with the editions earlier nights published.
+        if (revised := revisions_stage(data / "curated")) is not None:
+            validation.results.append(revised)
+        summary.checks = validation.counts()
+        summary.published, summary.curated_path = published, str(data / "curated")
+        summary.sources = [_source_row(o) for o in outcomes]
+        summary.errors = [e for o in outcomes for e in o.errors] + run_errors
+        report, errors = report_stage(quote(validation), quote(curated), pdf_paths, quote(summary), data)
+        summary.errors += errors
+        summary.report_path = str(report) if report else None
+        _remember_night(data, key, summary)
         _artifacts(summary)
         return final_state(summary)
-
-    from flows.stages import (  # pandera, pyarrow: late
-        curate_stage,
-        publish_stage,
-        report_stage,
-        revisions_stage,
-        validate_stage,
-    )
-
-    by_id = {o.source.id: o for o in outcomes}
-    run_errors: list[SourceError] = []
-
-    def absorb(errors: list[SourceError]) -> None:
-        for error in errors:
-            (by_id[error.source_id].errors if error.source_id in by_id else run_errors).append(error)
-
-    curated, errors = curate_stage([o for o in outcomes if o.proceeds], data)
-    absorb(errors)
-    good = [o for o in outcomes if o.proceeds and o.source.id in curated]
-    pdf_paths = {o.source.id: data / o.landed.path for o in good if o.landed}
-    validation, errors = validate_stage({o.source.id: curated[o.source.id] for o in good}, pdf_paths)
-    absorb(errors)
-    good = [o for o in good if o.proceeds]
-    summary.failed_datasets = sorted(validation.failed_datasets())
-    summary.checks = validation.counts()
-    by_source = getattr(validation, "failing_by_source", None)
-    published, errors = publish_stage(
-        {o.source.id: curated[o.source.id] for o in good}, good, data, run_id,
-        set() if by_source is not None else set(summary.failed_datasets), fingerprint, by_source,
-    )  # fmt: skip
-    absorb(errors)
-    # Revisions between editions are judged on what is published, every edition's values: a night that
-    # lands one new edition compares it with the editions earlier nights published.
-    if (revised := revisions_stage(data / "curated")) is not None:
-        validation.results.append(revised)
-    summary.checks = validation.counts()
-    summary.published, summary.curated_path = published, str(data / "curated")
-    summary.sources = [_source_row(o) for o in outcomes]
-    summary.errors = [e for o in outcomes for e in o.errors] + run_errors
-    report, errors = report_stage(validation, curated, pdf_paths, summary, data)
-    summary.errors += errors
-    summary.report_path = str(report) if report else None
-    _remember_night(data, key, summary)
-    _artifacts(summary)
-    return final_state(summary)
 
 
 def _night_key(fingerprint: str, outcomes: list[SourceOutcome]) -> str:

@@ -5,19 +5,19 @@
   to ``SOETL_RUN_WAIT`` seconds. The kernel drops the lock when its holder dies, even by kill -9,
   so a crashed run never leaves the data dir locked.
 * ``api_server()``: with a configured server (PREFECT_API_URL) nothing is started. Otherwise Prefect's
-  temporary API server (prefect.server.api.server.SubprocessASGIServer, a uvicorn subprocess) is
-  started here, before the flow, and tied to this process by the kernel: the child asks for SIGTERM
-  when its parent dies (Linux PR_SET_PDEATHSIG). Prefect's own clean-up is an atexit hook, which a
-  SIGKILL never runs: that is how temporary servers were orphaned. The flow finds this server where
-  Prefect's client looks for its temporary one, so only one is ever started.
+  temporary API server (the uvicorn subprocess Prefect's SubprocessASGIServer runs) is started here,
+  before the flow, and tied to this process by the kernel: the child asks for SIGTERM when its parent
+  dies (Linux PR_SET_PDEATHSIG). Prefect's own clean-up is an atexit hook, which a SIGKILL never
+  runs: that is how temporary servers were orphaned. Its URL is then PREFECT_API_URL for the run (the
+  settings and the environment), so the flow and its worker processes use it and start no other.
 * RunRefused (RunLocked, ServerDidNotStart) says why a run did not start.
 """
 
 from __future__ import annotations
 
 import ctypes
-import functools
 import json
+import logging
 import os
 import signal
 import socket
@@ -120,39 +120,48 @@ def run_lock(data_dir: Path, wait: float | None = None) -> Iterator[Path]:
 @contextmanager
 def api_server() -> Iterator[str | None]:
     """The Prefect API this run talks to: the configured one, or a temporary one tied to this process."""
-    from prefect.server.api.server import SubprocessASGIServer
     from prefect.settings import (
         PREFECT_API_URL,
         PREFECT_SERVER_EPHEMERAL_ENABLED,
         PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+        temporary_settings,
     )
 
     if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
         yield PREFECT_API_URL.value() or None  # a configured server, or none (Prefect then says so)
         return
-    previous = SubprocessASGIServer._instances.get(None)
-    server = _tied_server_class()(None)
-    # Prefect's client starts its temporary server as SubprocessASGIServer(): the instance kept under
-    # the None port. Put ours there, as prefect.testing's harness does, so the flow uses this one.
-    SubprocessASGIServer._instances[None] = server
+    server = TemporaryServer()
     try:
-        try:
-            server.start()
-        except RuntimeError as exc:
-            timeout = PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()
-            raise ServerDidNotStart(
-                f"Prefect's temporary API server did not start within {timeout} s ({str(exc).splitlines()[0]}); "
-                "on a busy machine raise PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, or run "
-                "`prefect server start` and point PREFECT_API_URL at it"
-            ) from None
-        yield server.api_url
-    finally:
-        _drain_prefect_workers()
+        server.start(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value())
+    except RuntimeError as exc:
         server.stop()
-        if SubprocessASGIServer._instances.get(None) is server:
-            del SubprocessASGIServer._instances[None]
-        if previous is not None:
-            SubprocessASGIServer._instances[None] = previous
+        raise ServerDidNotStart(
+            f"Prefect's temporary API server did not start within "
+            f"{PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()} s ({str(exc).splitlines()[0]}); "
+            "on a busy machine raise PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, or run "
+            "`prefect server start` and point PREFECT_API_URL at it"
+        ) from None
+    # The run's API made explicit: in the environment (worker processes read their settings from it), in
+    # the process-global settings (threads with no settings context of their own, such as a task runner's
+    # resolver threads, would otherwise start a temporary server of their own) and in this context's.
+    from prefect.context import refresh_global_settings_context
+
+    before = os.environ.get("PREFECT_API_URL")
+    os.environ["PREFECT_API_URL"] = server.api_url
+    refresh_global_settings_context()
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+            try:
+                yield server.api_url
+            finally:
+                _drain_prefect_workers()
+    finally:
+        server.stop()
+        if before is None:
+            os.environ.pop("PREFECT_API_URL", None)
+        else:
+            os.environ["PREFECT_API_URL"] = before
+        refresh_global_settings_context()
 
 
 def _drain_prefect_workers() -> None:
@@ -167,36 +176,71 @@ def _drain_prefect_workers() -> None:
             pass
 
 
-@functools.cache
-def _tied_server_class() -> type:
-    from prefect.server.api.server import SubprocessASGIServer
+class TemporaryServer:
+    """Prefect's temporary API server, started as Prefect starts it (uvicorn on the server's app factory,
+    UI off, ephemeral mode) but dying with this process, and without importing Prefect's server code
+    here: that import alone costs the run two seconds before the server process even starts."""
 
-    class TiedServer(SubprocessASGIServer):
-        """Prefect's temporary server, started with the same command, dying with this process."""
+    def __init__(self) -> None:
+        self.port: int | None = None
+        self.process: subprocess.Popen[Any] | None = None
 
-        _instances: dict[Any, Any] = {}  # its own registry: __new__ must not hand back Prefect's instance
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api"
 
-        def _run_uvicorn_command(self) -> subprocess.Popen[Any]:
-            # Prefect 3.8's SubprocessASGIServer._run_uvicorn_command, plus preexec_fn.
-            import prefect
-            from prefect.settings import get_current_settings
+    def start(self, timeout: float) -> None:
+        import httpx
 
-            server_env = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
-            return subprocess.Popen(
-                args=[
-                    sys.executable, "-m", "uvicorn", "--app-dir", str(prefect.__module_path__.parent),
-                    "--factory", "prefect.server.api.server:create_app", "--host", "127.0.0.1",
-                    "--port", str(self.port), "--log-level", "error", "--lifespan", "on",
-                ],
-                env={
-                    **os.environ,
-                    **server_env,
-                    **get_current_settings().to_environment_variables(exclude_unset=True),
-                },
-                preexec_fn=die_with_parent(),
-            )  # fmt: skip
+        self.port = _free_port()
+        logging.getLogger("prefect").info("Starting temporary server on http://127.0.0.1:%s", self.port)
+        self.process = self._launch()
+        give_up = time.monotonic() + timeout
+        with httpx.Client(timeout=5.0) as client:
+            while time.monotonic() < give_up:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"the server process exited with code {self.process.returncode}")
+                try:
+                    if client.get(f"{self.api_url}/health").status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.1)
+        raise RuntimeError("timed out waiting for its /health")
 
-    return TiedServer
+    def _launch(self) -> subprocess.Popen[Any]:
+        # The command and environment of Prefect 3.8's SubprocessASGIServer._run_uvicorn_command.
+        import prefect
+        from prefect.settings import get_current_settings
+
+        server_env = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
+        return subprocess.Popen(
+            args=[
+                sys.executable, "-m", "uvicorn", "--app-dir", str(prefect.__module_path__.parent),
+                "--factory", "prefect.server.api.server:create_app", "--host", "127.0.0.1",
+                "--port", str(self.port), "--log-level", "error", "--lifespan", "on",
+            ],
+            env={**os.environ, **server_env, **get_current_settings().to_environment_variables(exclude_unset=True)},
+            preexec_fn=die_with_parent(),
+        )  # fmt: skip
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None:
+            return
+        logging.getLogger("prefect").info("Stopping temporary server on http://127.0.0.1:%s", self.port)
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def die_with_parent() -> Callable[[], None] | None:

@@ -1,18 +1,23 @@
 """The flow's later stages as Prefect tasks: curate, validate, publish, and the audit report.
 
 Each stage catches what one source raises and returns it as a SourceError beside its result, so one
-source's failure never stops the others (see flows/problems.py).
+source's failure never stops the others (see flows/problems.py). They are never cached (NO_CACHE: a
+night with nothing new stops before them, flows/unchanged.py), so Prefect need not hash their inputs.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import shutil
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
 
 from extractors.datasets import Curated, curate
 from extractors.extract import EXTRACTOR_VERSION
@@ -23,7 +28,7 @@ if TYPE_CHECKING:
     from flows.pipeline import RunSummary, SourceOutcome
 
 
-@task(name="curate")
+@task(name="curate", cache_policy=NO_CACHE)
 def curate_stage(outcomes: list[SourceOutcome], data: Path) -> tuple[dict[str, Curated], list[SourceError]]:
     """Shape each source's tables into the curated datasets; a source whose shaping raises is left out."""
     curated: dict[str, Curated] = {}
@@ -53,30 +58,38 @@ def _relative(path: str | None, data: Path) -> str | None:
         return path
 
 
-@task(name="validate")
-def validate_stage(curated: dict[str, Curated], pdf_paths: dict[str, Path]) -> tuple[Any, list[SourceError]]:
-    """Every schema and check over the sources together; a source whose validation crashes is left out."""
+def validate_stage(
+    curated: dict[str, Curated], pdf_paths: dict[str, Path], runner: Callable[[], Any] | None = None
+) -> tuple[Any, list[SourceError]]:
+    """Every schema and check, each edition year's sources together; a source whose validation crashes is
+    left out. The checks between reports (a notice and the annual report of its year) hold within one
+    edition year, so the years are independent: on ``runner()`` (the night's worker processes or cluster,
+    asked for only when there are two years or more) they run side by side, a task each; else, or when it
+    gives None, here, one after another."""
     from schemas.validate import ValidationRun
+    from schemas.vintages import merge_runs
 
-    logger = get_run_logger()
-    errors: list[SourceError] = []
-    try:
-        run = _validate(curated, pdf_paths)
-    except Exception:  # noqa: BLE001 - find the source that makes it crash, validate the others
-        ok: dict[str, Curated] = {}
-        for source_id, item in curated.items():
-            try:
-                _validate({source_id: item}, {source_id: pdf_paths[source_id]})
-                ok[source_id] = item
-            except Exception as exc:  # noqa: BLE001
-                errors.append(name_error(exc, source_id, "validate"))
-                log_error(logger, errors[-1])
-        try:
-            run = _validate(ok, {s: pdf_paths[s] for s in ok})
-        except Exception as exc:  # noqa: BLE001 - only the sources together crash it: none is validated
-            errors += [name_error(exc, s, "validate") for s in ok]
-            log_error(logger, errors[-1])
-            run = ValidationRun([], {})
+    logger = _logger()
+    groups: dict[Any, dict[str, Curated]] = {}
+    for source_id, item in curated.items():
+        groups.setdefault(_edition_year(item), {})[source_id] = item
+    work = [(f"edition {year}" if year is not None else "no edition year", members,
+             {s: pdf_paths[s] for s in members if s in pdf_paths}) for year, members in groups.items()]  # fmt: skip
+    on = runner() if runner is not None and len(work) > 1 else None
+    if on is None:
+        done = [_group_outcome(lambda w=w: validate_group_task(w[0], quote(w[1]), w[2]), w[1]) for w in work]
+    else:
+        # No quote() here: Dask reads the annotation (a namedtuple) as a tuple of its own task graph.
+        futures = [on.submit(validate_group_task, {"edition": label, "curated": members, "pdf_paths": paths})
+                   for label, members, paths in work]  # fmt: skip
+        done = [_group_outcome(f.result, w[1]) for f, w in zip(futures, work, strict=True)]
+    runs = [run for run, _, _ in done]
+    run = runs[0] if len(runs) == 1 else merge_runs(runs) if runs else ValidationRun([], {})
+    # A check failing in one edition year keeps that year's sources' datasets back, not every edition's.
+    run.failing_by_source = {s: failed for _, failing, _ in done for s, failed in failing.items()}  # type: ignore[attr-defined]
+    errors = [e for _, _, group_errors in done for e in group_errors]
+    for error in errors:
+        log_error(logger, error)
     counts = run.counts()
     failed = sorted(run.failed_datasets())
     tally = f"{counts['run']} checks ran: {counts['passed']} passed, {counts['failed']} failed, " \
@@ -90,28 +103,61 @@ def validate_stage(curated: dict[str, Curated], pdf_paths: dict[str, Path]) -> t
     return run, errors
 
 
+def _logger() -> Any:
+    """The flow run's logger, or (called outside a flow: a test, a notebook) the module's."""
+    from prefect.exceptions import MissingContextError
+
+    try:
+        return get_run_logger()
+    except MissingContextError:
+        return logging.getLogger(__name__)
+
+
+def _group_outcome(result: Any, members: dict[str, Curated]) -> tuple[Any, dict[str, set[str]], list[SourceError]]:
+    """One edition year's validation, or (its task lost: a worker that died, a result that did not come
+    back) a validate error for each of its sources."""
+    from schemas.validate import ValidationRun
+
+    try:
+        return result()
+    except Exception as exc:  # noqa: BLE001 - a group's loss stays with that group's sources
+        return ValidationRun([], {}), {}, [name_error(exc, s, "validate") for s in members]
+
+
+@task(name="validate", cache_policy=NO_CACHE, task_run_name="validate {edition}")
+def validate_group_task(
+    edition: str, curated: dict[str, Curated], pdf_paths: dict[str, Path]
+) -> tuple[Any, dict[str, set[str]], list[SourceError]]:
+    """One edition year's sources validated together: the run, each source's failing datasets, and the
+    errors of the sources left out because validating them crashes."""
+    from schemas.validate import ValidationRun
+
+    errors: list[SourceError] = []
+    try:
+        run = _validate(curated, pdf_paths)
+    except Exception:  # noqa: BLE001 - find the source that makes it crash, validate the others
+        ok: dict[str, Curated] = {}
+        for source_id, item in curated.items():
+            try:
+                _validate({source_id: item}, {source_id: pdf_paths[source_id]} if source_id in pdf_paths else {})
+                ok[source_id] = item
+            except Exception as exc:  # noqa: BLE001
+                errors.append(name_error(exc, source_id, "validate"))
+        try:
+            run = _validate(ok, {s: pdf_paths[s] for s in ok if s in pdf_paths})
+        except Exception as exc:  # noqa: BLE001 - only the sources together crash it: none is validated
+            errors += [name_error(exc, s, "validate") for s in ok]
+            return ValidationRun([], {}), {}, errors
+    failed = run.failed_datasets()
+    return run, {s: failed for s in curated if not any(e.source_id == s for e in errors)}, errors
+
+
 def _validate(curated: dict[str, Curated], pdf_paths: dict[str, Path]) -> Any:
     from schemas.stated import read_stated_facts
     from schemas.validate import validate
-    from schemas.vintages import merge_runs
 
-    # The checks between reports (a notice and the annual report of its year) hold within one edition
-    # year: validate each year's sources together, then make one run of them for the report.
-    groups: dict[Any, dict[str, Curated]] = {}
-    for source_id, item in curated.items():
-        groups.setdefault(_edition_year(item), {})[source_id] = item
-    runs = []
-    failing: dict[str, set[str]] = {}
-    for members in groups.values():
-        # Figures the reports state in their text (37 cities, 1109.23 …) are checked against the tables.
-        run = validate(members, read_stated_facts({s: pdf_paths[s] for s in members if s in pdf_paths}))
-        runs.append(run)
-        for source_id in members:
-            failing[source_id] = run.failed_datasets()
-    run = runs[0] if len(runs) == 1 else merge_runs(runs)
-    # A check failing in one edition year keeps that year's sources' datasets back, not every edition's.
-    run.failing_by_source = failing  # type: ignore[attr-defined]
-    return run
+    # Figures the reports state in their text (37 cities, 1109.23 …) are checked against the tables.
+    return validate(curated, read_stated_facts(pdf_paths))
 
 
 def _edition_year(item: Curated) -> int | None:
@@ -121,7 +167,7 @@ def _edition_year(item: Curated) -> int | None:
     return None
 
 
-@task(name="publish")
+@task(name="publish", cache_policy=NO_CACHE)
 def publish_stage(
     curated: dict[str, Curated],
     outcomes: list[SourceOutcome],
@@ -165,7 +211,7 @@ def publish_stage(
     return sorted(result.published), errors
 
 
-@task(name="revisions")
+@task(name="revisions", cache_policy=NO_CACHE)
 def revisions_stage(curated_root: Path) -> Any:
     """The revisions between editions in the published vintages (a finding each, with both cells); None when
     no year is printed by two editions."""
@@ -185,7 +231,7 @@ def revisions_stage(curated_root: Path) -> Any:
     return result
 
 
-@task(name="report")
+@task(name="report", cache_policy=NO_CACHE)
 def report_stage(
     validation: Any, curated: dict[str, Curated], pdf_paths: dict[str, Path], summary: RunSummary, data: Path
 ) -> tuple[Path | None, list[SourceError]]:

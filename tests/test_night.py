@@ -226,10 +226,73 @@ def test_always_flow_runs_the_flow_even_with_nothing_new(single, editions, tmp_p
     assert result.exit_code == (0 if single["summary"].ok else 1), result.output
 
 
+@pytest.fixture(scope="module")
+def curated_editions(editions) -> dict:
+    from extractors.datasets import curate
+    from extractors.extract import extract_pdf
+    from flows.catalog import load_catalog
+    from flows.vintages import add_vintages
+
+    out, paths = {}, {}
+    for source in load_catalog(editions / "catalog.toml"):
+        result = extract_pdf(Path(source.url), kind=source.kind)
+        out[source.id] = curate(result, source.id, source.year or result.year)
+        add_vintages(out[source.id])
+        paths[source.id] = Path(source.url)
+    return {"curated": out, "paths": paths}
+
+
+def _judged(run) -> tuple:  # type: ignore[no-untyped-def]
+    return (run.counts(), sorted((r.name, r.dataset, r.status, len(r.failures)) for r in run.results),
+            {s: sorted(d) for s, d in run.failing_by_source.items()})  # fmt: skip
+
+
+def test_edition_years_validate_side_by_side_on_worker_processes_as_here(harness, curated_editions):
+    from prefect.task_runners import ProcessPoolTaskRunner
+
+    from flows.stages import validate_stage
+
+    curated, paths = curated_editions["curated"], curated_editions["paths"]
+    here, errors_here = validate_stage(curated, paths)
+    asked: list[int] = []
+    with ProcessPoolTaskRunner(max_workers=2) as runner:
+        there, errors_there = validate_stage(curated, paths, lambda: asked.append(1) or runner)
+    assert asked == [1] and not errors_here and not errors_there
+    assert _judged(there) == _judged(here)
+    assert set(here.failing_by_source) == set(EDITIONS)
+    one, _ = validate_stage({EDITIONS[0]: curated[EDITIONS[0]]}, paths, lambda: asked.append(1) or runner)
+    assert asked == [1], "one edition year: no worker is asked for"
+
+
+def test_a_source_whose_validation_crashes_is_left_out_and_its_year_alone_is_touched(harness, curated_editions):
+    import flows.stages as stages
+
+    curated, paths = curated_editions["curated"], curated_editions["paths"]
+    clean, _ = stages.validate_stage(curated, paths)
+    real = stages._validate
+
+    def crashing(members, pdf_paths):  # type: ignore[no-untyped-def]
+        if CHANGED in members:
+            raise RuntimeError("a check tripping on this source")
+        return real(members, pdf_paths)
+
+    stages._validate = crashing
+    try:
+        run, errors = stages.validate_stage(curated, paths)
+    finally:
+        stages._validate = real
+    assert [(e.source_id, e.stage) for e in errors] == [(CHANGED, "validate")]
+    assert "RuntimeError" in errors[0].message and errors[0].traceback
+    assert set(run.failing_by_source) == set(EDITIONS) - {CHANGED}
+    others = {s: d for s, d in clean.failing_by_source.items() if s != CHANGED}
+    assert {s: sorted(d) for s, d in run.failing_by_source.items()} == {s: sorted(d) for s, d in others.items()}
+
+
 def test_a_process_pool_gives_the_same_rows(single, editions, tmp_path):
     summary = _run(editions / "catalog.toml", tmp_path / "data", workers=2)
     assert summary.extracted_on == "in 2 worker processes"
     assert [r["status"] for r in summary.sources] == [r["status"] for r in single["summary"].sources]
+    assert summary.checks == single["summary"].checks and summary.failed_datasets == single["summary"].failed_datasets
     assert rows(tmp_path / "data" / "curated") == rows(single["data"] / "curated")
 
 
@@ -239,6 +302,8 @@ def test_a_dask_cluster_gives_the_same_rows(single, editions, tmp_path):
         summary = _run(editions / "catalog.toml", tmp_path / "data", dask_address=cluster.scheduler_address)
         ran = set(cluster.scheduler.task_prefixes)  # what the scheduler was given to run
     assert "extract_task" in ran, f"the cluster ran no extraction: {ran}"
+    assert "validate_group_task" in ran, f"the cluster ran no validation: {ran}"
+    assert summary.checks == single["summary"].checks
     assert summary.extracted_on == f"on the Dask cluster at {cluster.scheduler_address}"
     assert [r["extraction"] for r in summary.sources] == ["extracted"] * len(EDITIONS)
     assert rows(tmp_path / "data" / "curated") == rows(single["data"] / "curated")
