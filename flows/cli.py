@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -84,17 +85,39 @@ def run(
         from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 
         from flows import progress
-        from flows.pipeline import run_once
 
         bars = Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), console=console)
+        preload = _preload()
         with api_server(), bars:
+            preload.join()
             progress.install(progress.RichReporter(bars))
+            from flows.pipeline import run_once
+
             try:
                 summary, ok = run_once(catalog_path, data, refresh=refresh, workers=workers, dask_address=dask_address)
             finally:
                 progress.install(None)
     _print_summary(summary)
     raise typer.Exit(0 if ok else 1)
+
+
+def _preload() -> threading.Thread:
+    """Import what the flow will need (pandas, pyarrow, pandera, the extractors: seconds of CPU) on a thread
+    while Prefect's temporary server starts in its own process: this process only waits on it meanwhile.
+    Prefect itself is imported already (the server check), so the two threads import disjoint modules."""
+
+    def load() -> None:
+        try:
+            import flows.pipeline  # noqa: F401
+            import flows.publish  # noqa: F401
+            import flows.stages  # noqa: F401
+            import schemas.validate  # noqa: F401
+        except Exception:  # noqa: BLE001, S110 - the flow's own import raises it again, with its message
+            pass
+
+    thread = threading.Thread(target=load, name="soetl-preload", daemon=True)
+    thread.start()
+    return thread
 
 
 def _nothing_new(sources, data: Path):  # type: ignore[no-untyped-def]

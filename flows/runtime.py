@@ -191,7 +191,9 @@ class TemporaryServer:
 
     def start(self, timeout: float) -> None:
         import httpx
+        from prefect.logging.configuration import ensure_logging_setup
 
+        ensure_logging_setup()  # the flow's modules, which configure it, may still be loading (flows/cli.py)
         self.port = _free_port()
         logging.getLogger("prefect").info("Starting temporary server on http://127.0.0.1:%s", self.port)
         self.process = self._launch()
