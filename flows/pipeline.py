@@ -349,6 +349,7 @@ def nightly(
             return final_state(summary)
 
         from flows.stages import (  # pandera, pyarrow: late
+            ValidationCache,
             curate_stage,
             publish_stage,
             report_stage,
@@ -370,7 +371,11 @@ def nightly(
         good = [o for o in outcomes if o.proceeds and o.source.id in curated]
         pdf_paths = {o.source.id: data / o.landed.path for o in good if o.landed}
         checked = {o.source.id: curated[o.source.id] for o in good}
-        validation, errors = validate_stage(checked, pdf_paths, lambda: _runner_for_checks(pool))
+        # An edition year's checks depend on what the night's would, restricted to its sources.
+        cache = ValidationCache(
+            cache_dir / "prefect", lambda ids: _night_key(fingerprint, [by_id[i] for i in ids]), refresh
+        )
+        validation, errors = validate_stage(checked, pdf_paths, lambda: _runner_for_checks(pool), cache)
         pool.discard()  # nothing after validation runs on it: free its processes' memory
         absorb(errors)
         good = [o for o in good if o.proceeds]

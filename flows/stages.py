@@ -11,6 +11,7 @@ import logging
 import re
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,14 +59,36 @@ def _relative(path: str | None, data: Path) -> str | None:
         return path
 
 
+@dataclass(frozen=True)
+class ValidationCache:
+    """Where each edition year's validation is kept, and its key: what the checks of those sources depend
+    on (their PDFs' bytes, kinds and years, the extractor, flows/ and schemas/: flows/unchanged.night_key).
+    A night with one new PDF validates its edition year only; the other years come from the cache."""
+
+    storage: Path
+    key: Callable[[list[str]], str]
+    refresh: bool = False
+
+    def task(self, members: dict[str, Curated]) -> tuple[Any, str | None]:
+        key = "validate-" + self.key(sorted(members))
+        return validate_group_task.with_options(result_storage=self.storage, refresh_cache=self.refresh or None), key
+
+    def holds(self, key: str) -> bool:
+        return not self.refresh and (self.storage / key).is_file()
+
+
 def validate_stage(
-    curated: dict[str, Curated], pdf_paths: dict[str, Path], runner: Callable[[], Any] | None = None
+    curated: dict[str, Curated],
+    pdf_paths: dict[str, Path],
+    runner: Callable[[], Any] | None = None,
+    cache: ValidationCache | None = None,
 ) -> tuple[Any, list[SourceError]]:
     """Every schema and check, each edition year's sources together; a source whose validation crashes is
     left out. The checks between reports (a notice and the annual report of its year) hold within one
     edition year, so the years are independent: on ``runner()`` (the night's worker processes or cluster,
-    asked for only when there are two years or more) they run side by side, a task each; else, or when it
-    gives None, here, one after another."""
+    asked for only when two years or more need checking) they run side by side, a task each; else, or when
+    it gives None, here, one after another. With ``cache``, a year whose sources are unchanged is read
+    from it (here: a worker would cost more than the read)."""
     from schemas.validate import ValidationRun
     from schemas.vintages import merge_runs
 
@@ -73,16 +96,25 @@ def validate_stage(
     groups: dict[Any, dict[str, Curated]] = {}
     for source_id, item in curated.items():
         groups.setdefault(_edition_year(item), {})[source_id] = item
-    work = [(f"edition {year}" if year is not None else "no edition year", members,
-             {s: pdf_paths[s] for s in members if s in pdf_paths}) for year, members in groups.items()]  # fmt: skip
-    on = runner() if runner is not None and len(work) > 1 else None
-    if on is None:
-        done = [_group_outcome(lambda w=w: validate_group_task(w[0], quote(w[1]), w[2]), w[1]) for w in work]
-    else:
-        # No quote() here: Dask reads the annotation (a namedtuple) as a tuple of its own task graph.
-        futures = [on.submit(validate_group_task, {"edition": label, "curated": members, "pdf_paths": paths})
-                   for label, members, paths in work]  # fmt: skip
-        done = [_group_outcome(f.result, w[1]) for f, w in zip(futures, work, strict=True)]
+    work = []
+    for year, members in groups.items():
+        task, key = cache.task(members) if cache else (validate_group_task.with_options(persist_result=False), None)
+        params = {"edition": f"edition {year}" if year is not None else "no edition year", "curated": members,
+                  "pdf_paths": {s: pdf_paths[s] for s in members if s in pdf_paths}, "cache_key": key}  # fmt: skip
+        work.append((task, params, bool(cache and key and cache.holds(key))))
+    fresh = [w for w in work if not w[2]]
+    on = runner() if runner is not None and len(fresh) > 1 else None
+    outcome: dict[int, tuple[Any, dict[str, set[str]], list[SourceError]]] = {}
+    # No quote() on a runner: Dask reads the annotation (a namedtuple) as a tuple of its own task graph.
+    futures = {id(w): on.submit(w[0], w[1]) for w in fresh} if on is not None else {}
+    for w in work:
+        task, params, _ = w
+        if id(w) in futures:
+            outcome[id(w)] = _group_outcome(futures[id(w)].result, params["curated"])
+        else:
+            outcome[id(w)] = _group_outcome(lambda t=task, p=params: t(**{**p, "curated": quote(p["curated"])}),
+                                            params["curated"])  # fmt: skip
+    done = [outcome[id(w)] for w in work]
     runs = [run for run, _, _ in done]
     run = runs[0] if len(runs) == 1 else merge_runs(runs) if runs else ValidationRun([], {})
     # A check failing in one edition year keeps that year's sources' datasets back, not every edition's.
@@ -124,9 +156,13 @@ def _group_outcome(result: Any, members: dict[str, Curated]) -> tuple[Any, dict[
         return ValidationRun([], {}), {}, [name_error(exc, s, "validate") for s in members]
 
 
-@task(name="validate", cache_policy=NO_CACHE, task_run_name="validate {edition}")
+def _group_cache_key(context: Any, parameters: dict[str, Any]) -> str | None:
+    return parameters.get("cache_key")
+
+
+@task(name="validate", cache_key_fn=_group_cache_key, task_run_name="validate {edition}")
 def validate_group_task(
-    edition: str, curated: dict[str, Curated], pdf_paths: dict[str, Path]
+    edition: str, curated: dict[str, Curated], pdf_paths: dict[str, Path], cache_key: str | None = None
 ) -> tuple[Any, dict[str, set[str]], list[SourceError]]:
     """One edition year's sources validated together: the run, each source's failing datasets, and the
     errors of the sources left out because validating them crashes."""

@@ -134,8 +134,14 @@ def test_a_night_with_one_changed_pdf_extracts_it_alone_and_rewrites_only_its_fi
     with (source / f"{CHANGED}.pdf").open("ab") as pdf:
         pdf.write(b"\n% a second release: new bytes after %%EOF, the same pages\n")
     before = Path(os.readlink(data / "curated"))
+    kept = {p: p.stat().st_mtime_ns for p in (data / ".cache" / "prefect").glob("validate-*")}
+    assert len(kept) == len(EDITIONS), "one validation kept per edition year"
     summary = _run(source / "catalog.toml", data, workers=1)
     after = Path(os.readlink(data / "curated"))
+    # Only the changed PDF's edition year is validated again; the others are read back, not rewritten.
+    now = {p: p.stat().st_mtime_ns for p in (data / ".cache" / "prefect").glob("validate-*")}
+    assert len(now) == len(EDITIONS) + 1 and all(now[p] == t for p, t in kept.items())
+    assert summary.checks == single["summary"].checks
     assert after != before
     assert {r["source"]: r["extraction"] for r in summary.sources} == {
         "annual_report_2021": "cached", "annual_report_2022": "extracted", "annual_report_2023": "cached",
