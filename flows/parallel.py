@@ -114,6 +114,17 @@ class Plan:
         return ProcessPoolTaskRunner(max_workers=self.workers)
 
 
+class Opaque:
+    """A task argument Prefect carries without walking it: Prefect visits every dataclass, dict and list of a
+    task's arguments (to find futures, to record inputs), seconds for a few sources' frames. Its own
+    ``quote`` does the same, but is a namedtuple, which Dask then reads as a task of its own graph."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
 class NightWorkers:
     """The night's task runner (``plan.runner()``), started on first use and shared by extraction and
     validation: a pool's processes cost seconds each to start, once a night rather than once a stage.

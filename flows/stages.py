@@ -1,8 +1,9 @@
 """The flow's later stages as Prefect tasks: curate, validate, publish, and the audit report.
 
 Each stage catches what one source raises and returns it as a SourceError beside its result, so one
-source's failure never stops the others (see flows/problems.py). They are never cached (NO_CACHE: a
-night with nothing new stops before them, flows/unchanged.py), so Prefect need not hash their inputs.
+source's failure never stops the others (see flows/problems.py). They are not cached (NO_CACHE: a
+night with nothing new stops before them, flows/unchanged.py), so Prefect need not hash their inputs;
+only each edition year's validation is, on a key of its own (ValidationCache).
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from prefect.utilities.annotations import quote
 
 from extractors.datasets import Curated, curate
 from extractors.extract import EXTRACTOR_VERSION
+from flows.parallel import Opaque
 from flows.problems import SourceError, log_error, name_error
 from flows.vintages import add_vintages
 
@@ -99,21 +100,17 @@ def validate_stage(
     work = []
     for year, members in groups.items():
         task, key = cache.task(members) if cache else (validate_group_task.with_options(persist_result=False), None)
-        params = {"edition": f"edition {year}" if year is not None else "no edition year", "curated": members,
+        params = {"edition": f"edition {year}" if year is not None else "no edition year", "curated": Opaque(members),
                   "pdf_paths": {s: pdf_paths[s] for s in members if s in pdf_paths}, "cache_key": key}  # fmt: skip
         work.append((task, params, bool(cache and key and cache.holds(key))))
     fresh = [w for w in work if not w[2]]
     on = runner() if runner is not None and len(fresh) > 1 else None
     outcome: dict[int, tuple[Any, dict[str, set[str]], list[SourceError]]] = {}
-    # No quote() on a runner: Dask reads the annotation (a namedtuple) as a tuple of its own task graph.
     futures = {id(w): on.submit(w[0], w[1]) for w in fresh} if on is not None else {}
     for w in work:
         task, params, _ = w
-        if id(w) in futures:
-            outcome[id(w)] = _group_outcome(futures[id(w)].result, params["curated"])
-        else:
-            outcome[id(w)] = _group_outcome(lambda t=task, p=params: t(**{**p, "curated": quote(p["curated"])}),
-                                            params["curated"])  # fmt: skip
+        run = futures[id(w)].result if id(w) in futures else lambda t=task, p=params: t(**p)
+        outcome[id(w)] = _group_outcome(run, params["curated"].value)
     done = [outcome[id(w)] for w in work]
     runs = [run for run, _, _ in done]
     run = runs[0] if len(runs) == 1 else merge_runs(runs) if runs else ValidationRun([], {})
@@ -162,18 +159,19 @@ def _group_cache_key(context: Any, parameters: dict[str, Any]) -> str | None:
 
 @task(name="validate", cache_key_fn=_group_cache_key, task_run_name="validate {edition}")
 def validate_group_task(
-    edition: str, curated: dict[str, Curated], pdf_paths: dict[str, Path], cache_key: str | None = None
+    edition: str, curated: Opaque, pdf_paths: dict[str, Path], cache_key: str | None = None
 ) -> tuple[Any, dict[str, set[str]], list[SourceError]]:
-    """One edition year's sources validated together: the run, each source's failing datasets, and the
-    errors of the sources left out because validating them crashes."""
+    """One edition year's sources (``curated.value``: source id → Curated) validated together: the run, each
+    source's failing datasets, and the errors of the sources left out because validating them crashes."""
     from schemas.validate import ValidationRun
 
+    members: dict[str, Curated] = curated.value
     errors: list[SourceError] = []
     try:
-        run = _validate(curated, pdf_paths)
+        run = _validate(members, pdf_paths)
     except Exception:  # noqa: BLE001 - find the source that makes it crash, validate the others
         ok: dict[str, Curated] = {}
-        for source_id, item in curated.items():
+        for source_id, item in members.items():
             try:
                 _validate({source_id: item}, {source_id: pdf_paths[source_id]} if source_id in pdf_paths else {})
                 ok[source_id] = item
@@ -185,7 +183,7 @@ def validate_group_task(
             errors += [name_error(exc, s, "validate") for s in ok]
             return ValidationRun([], {}), {}, errors
     failed = run.failed_datasets()
-    return run, {s: failed for s in curated if not any(e.source_id == s for e in errors)}, errors
+    return run, {s: failed for s in members if not any(e.source_id == s for e in errors)}, errors
 
 
 def _validate(curated: dict[str, Curated], pdf_paths: dict[str, Path]) -> Any:

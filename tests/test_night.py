@@ -248,12 +248,21 @@ def curated_editions(editions) -> dict:
     return {"curated": out, "paths": paths}
 
 
+@pytest.fixture
+def outside_a_flow():
+    """validate_stage called as a library function: its tasks' logs have no flow run to go to, and say so."""
+    from prefect.settings import PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW, temporary_settings
+
+    with temporary_settings(updates={PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW: "ignore"}):
+        yield
+
+
 def _judged(run) -> tuple:  # type: ignore[no-untyped-def]
     return (run.counts(), sorted((r.name, r.dataset, r.status, len(r.failures)) for r in run.results),
             {s: sorted(d) for s, d in run.failing_by_source.items()})  # fmt: skip
 
 
-def test_edition_years_validate_side_by_side_on_worker_processes_as_here(harness, curated_editions):
+def test_edition_years_validate_side_by_side_on_worker_processes_as_here(harness, curated_editions, outside_a_flow):
     from prefect.task_runners import ProcessPoolTaskRunner
 
     from flows.stages import validate_stage
@@ -270,7 +279,9 @@ def test_edition_years_validate_side_by_side_on_worker_processes_as_here(harness
     assert asked == [1], "one edition year: no worker is asked for"
 
 
-def test_a_source_whose_validation_crashes_is_left_out_and_its_year_alone_is_touched(harness, curated_editions):
+def test_a_source_whose_validation_crashes_is_left_out_and_its_year_alone_is_touched(
+    harness, curated_editions, outside_a_flow
+):
     import flows.stages as stages
 
     curated, paths = curated_editions["curated"], curated_editions["paths"]
