@@ -8,12 +8,16 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from flows.catalog import SourceEntry
+    from flows.summary import RunSummary
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="soetl: MOFCOM service-outsourcing PDFs → checked datasets"
@@ -120,14 +124,12 @@ def _preload() -> threading.Thread:
     return thread
 
 
-def _nothing_new(sources, data: Path):  # type: ignore[no-untyped-def]
+def _nothing_new(sources: list[SourceEntry], data: Path) -> RunSummary | None:
     """Tonight's summary when it has nothing new (flows/unchanged.py), else None; never a reason to fail."""
     import time
-    import uuid
-    from datetime import UTC, datetime
 
     from extractors.spec import spec_dir_default
-    from flows.summary import RunSummary
+    from flows.summary import RunSummary, new_run_id
     from flows.unchanged import answer
 
     started = time.perf_counter()
@@ -138,13 +140,12 @@ def _nothing_new(sources, data: Path):  # type: ignore[no-untyped-def]
         return None
     if stamp is None:
         return None
-    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
     console.print(
         f"nothing new since run {escape(stamp['run_id'])}: {len(sources)} sources unchanged (checked in "
         f"{time.perf_counter() - started:.2f} s); its version, checks and audit report stand. No Prefect flow "
         "ran (--always-flow runs one)."
     )
-    return RunSummary.standing(stamp, str(data), run_id)
+    return RunSummary.standing(stamp, str(data), new_run_id())
 
 
 def _configured_api() -> tuple[str | None, str]:

@@ -232,13 +232,7 @@ def fetch(
     if not source.is_remote:
         return _copy_local(source, raw_dir, max_bytes)
     previous = last_good(raw_dir, source.id)
-    # identity: Content-Length then counts the bytes we keep, and nothing inflates past the cap.
-    headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
-    if previous and previous.get("url") == source.url:
-        if previous.get("etag"):
-            headers["If-None-Match"] = previous["etag"]
-        if previous.get("last_modified"):
-            headers["If-Modified-Since"] = previous["last_modified"]
+    headers = _request_headers(source, previous)
     fd, tmp = _part(raw_dir, "download")
     clock = _Deadline(deadline)
     try:
@@ -289,6 +283,18 @@ def fetch(
     finally:
         tmp.unlink(missing_ok=True)
     return Landed(source.id, source.url, _rel(path, raw_dir), sha, size, _now(), "downloaded", etag, modified)
+
+
+def _request_headers(source: SourceEntry, previous: dict | None) -> dict[str, str]:
+    """The GET's headers: conditional on the last good copy's validators when it came from this URL."""
+    # identity: Content-Length then counts the bytes we keep, and nothing inflates past the cap.
+    headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
+    if previous and previous.get("url") == source.url:
+        if previous.get("etag"):
+            headers["If-None-Match"] = previous["etag"]
+        if previous.get("last_modified"):
+            headers["If-Modified-Since"] = previous["last_modified"]
+    return headers
 
 
 def _status_note(status: int) -> str:
@@ -469,12 +475,8 @@ def unchanged(source: SourceEntry, previous: dict | None, *, timeout: httpx.Time
             return True
         # Copied elsewhere, touched, or recorded before stats were kept: the bytes decide.
         return info.st_size == previous.get("bytes") and _sha256_file(Path(source.url)) == previous["sha256"]
-    headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
-    if previous.get("etag"):
-        headers["If-None-Match"] = previous["etag"]
-    if previous.get("last_modified"):
-        headers["If-Modified-Since"] = previous["last_modified"]
-    if len(headers) == 2:
+    headers = _request_headers(source, previous)
+    if not headers.keys() & {"If-None-Match", "If-Modified-Since"}:
         return False  # the server gave no validator: only a download can tell
     try:
         with (

@@ -14,7 +14,6 @@ Fetches run on threads, bounded and politely per host; extraction runs where ``w
 from __future__ import annotations
 
 import os
-import uuid
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -46,7 +45,7 @@ from flows.parallel import (
 )
 from flows.problems import SourceError, log_error, name_error
 from flows.runtime import data_dir_default
-from flows.summary import RunSummary
+from flows.summary import RunSummary, new_run_id
 from flows.unchanged import (
     extract_cache_key,
     extraction_fingerprint,
@@ -325,7 +324,7 @@ def nightly(
     raw_dir, cache_dir = data / "raw", data / ".cache"
     # Raster chart readings are cached beside the rest of the run's cache, not in the user's home.
     os.environ.setdefault("SOETL_CHART_CACHE", str(cache_dir / "charts"))
-    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+    run_id = new_run_id()
     summary = RunSummary(run_id=run_id, data_dir=str(data))
     spec_dir = spec_dir_default()
     fingerprint = extraction_fingerprint(spec_dir)
@@ -334,7 +333,7 @@ def nightly(
 
     plan = Plan(workers if workers is not None else default_workers(), dask_address or dask_address_default())
     summary.extracted_on = plan.describe()
-    with NightWorkers(plan) as pool:  # extraction and validation share its processes
+    with NightWorkers(plan) as pool:  # extraction and validation share its processes; gone after them
         outcomes = _land_all(sources, raw_dir)
         _extract_all(outcomes, extractor, pool, data, spec_dir, fingerprint, cache_dir / "prefect", refresh)
 
@@ -357,8 +356,6 @@ def nightly(
             validate_stage,
         )
 
-        # quote(): the stages' inputs are whole sources' frames; Prefect would walk and hash every one of them
-        # to record the task's inputs (seconds per stage on a large catalogue) for runs that are never cached.
         by_id = {o.source.id: o for o in outcomes}
         run_errors: list[SourceError] = []
 
@@ -366,6 +363,8 @@ def nightly(
             for error in errors:
                 (by_id[error.source_id].errors if error.source_id in by_id else run_errors).append(error)
 
+        # quote(): the stages' inputs are whole sources' frames; Prefect would walk and hash every one of them
+        # to record the task's inputs (seconds per stage on a large catalogue) for runs that are never cached.
         curated, errors = curate_stage(quote([o for o in outcomes if o.proceeds]), data)
         absorb(errors)
         good = [o for o in outcomes if o.proceeds and o.source.id in curated]
@@ -376,31 +375,30 @@ def nightly(
             cache_dir / "prefect", lambda ids: _night_key(fingerprint, [by_id[i] for i in ids]), refresh
         )
         validation, errors = validate_stage(checked, pdf_paths, lambda: _runner_for_checks(pool), cache)
-        pool.discard()  # nothing after validation runs on it: free its processes' memory
-        absorb(errors)
-        good = [o for o in good if o.proceeds]
-        summary.failed_datasets = sorted(validation.failed_datasets())
-        summary.checks = validation.counts()
-        by_source = getattr(validation, "failing_by_source", None)
-        published, errors = publish_stage(
-            quote({o.source.id: curated[o.source.id] for o in good}), quote(good), data, run_id,
-            set() if by_source is not None else set(summary.failed_datasets), fingerprint, by_source,
-        )  # fmt: skip
-        absorb(errors)
-        # Revisions between editions are judged on what is published, every edition's values: a night that
-        # lands one new edition compares it with the editions earlier nights published.
-        if (revised := revisions_stage(data / "curated")) is not None:
-            validation.results.append(revised)
-        summary.checks = validation.counts()
-        summary.published, summary.curated_path = published, str(data / "curated")
-        summary.sources = [_source_row(o) for o in outcomes]
-        summary.errors = [e for o in outcomes for e in o.errors] + run_errors
-        report, errors = report_stage(quote(validation), quote(curated), pdf_paths, quote(summary), data)
-        summary.errors += errors
-        summary.report_path = str(report) if report else None
-        _remember_night(data, key, summary)
-        _artifacts(summary)
-        return final_state(summary)
+    absorb(errors)
+    good = [o for o in good if o.proceeds]
+    summary.failed_datasets = sorted(validation.failed_datasets())
+    summary.checks = validation.counts()
+    by_source = getattr(validation, "failing_by_source", None)
+    published, errors = publish_stage(
+        quote({o.source.id: curated[o.source.id] for o in good}), quote(good), data, run_id,
+        set() if by_source is not None else set(summary.failed_datasets), fingerprint, by_source,
+    )  # fmt: skip
+    absorb(errors)
+    # Revisions between editions are judged on what is published, every edition's values: a night that
+    # lands one new edition compares it with the editions earlier nights published.
+    if (revised := revisions_stage(data / "curated")) is not None:
+        validation.results.append(revised)
+    summary.checks = validation.counts()
+    summary.published, summary.curated_path = published, str(data / "curated")
+    summary.sources = [_source_row(o) for o in outcomes]
+    summary.errors = [e for o in outcomes for e in o.errors] + run_errors
+    report, errors = report_stage(quote(validation), quote(curated), pdf_paths, quote(summary), data)
+    summary.errors += errors
+    summary.report_path = str(report) if report else None
+    _remember_night(data, key, summary)
+    _artifacts(summary)
+    return final_state(summary)
 
 
 def _night_key(fingerprint: str, outcomes: list[SourceOutcome]) -> str:

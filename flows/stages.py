@@ -70,7 +70,7 @@ class ValidationCache:
     key: Callable[[list[str]], str]
     refresh: bool = False
 
-    def task(self, members: dict[str, Curated]) -> tuple[Any, str | None]:
+    def task(self, members: dict[str, Curated]) -> tuple[Any, str]:
         key = "validate-" + self.key(sorted(members))
         return validate_group_task.with_options(result_storage=self.storage, refresh_cache=self.refresh or None), key
 
@@ -97,22 +97,19 @@ def validate_stage(
     groups: dict[Any, dict[str, Curated]] = {}
     for source_id, item in curated.items():
         groups.setdefault(_edition_year(item), {})[source_id] = item
-    work = []
+    work = []  # (task, its parameters, served from the cache)
     for year, members in groups.items():
         task, key = cache.task(members) if cache else (validate_group_task.with_options(persist_result=False), None)
         params = {"edition": f"edition {year}" if year is not None else "no edition year", "curated": Opaque(members),
                   "pdf_paths": {s: pdf_paths[s] for s in members if s in pdf_paths}, "cache_key": key}  # fmt: skip
-        work.append((task, params, bool(cache and key and cache.holds(key))))
-    fresh = [w for w in work if not w[2]]
-    on = runner() if runner is not None and len(fresh) > 1 else None
-    outcome: dict[int, tuple[Any, dict[str, set[str]], list[SourceError]]] = {}
-    futures = {id(w): on.submit(w[0], w[1]) for w in fresh} if on is not None else {}
-    for w in work:
-        task, params, _ = w
-        run = futures[id(w)].result if id(w) in futures else lambda t=task, p=params: t(**p)
-        outcome[id(w)] = _group_outcome(run, params["curated"].value)
-    done = [outcome[id(w)] for w in work]
-    runs = [run for run, _, _ in done]
+        work.append((task, params, cache is not None and key is not None and cache.holds(key)))
+    on = runner() if runner is not None and sum(not cached for _, _, cached in work) > 1 else None
+    futures = [on.submit(task, params) if on is not None and not cached else None for task, params, cached in work]
+    done = [
+        _group_outcome(f.result if f is not None else lambda t=task, p=params: t(**p), params["curated"].value)
+        for (task, params, _), f in zip(work, futures, strict=True)
+    ]
+    runs = [group_run for group_run, _, _ in done]
     run = runs[0] if len(runs) == 1 else merge_runs(runs) if runs else ValidationRun([], {})
     # A check failing in one edition year keeps that year's sources' datasets back, not every edition's.
     run.failing_by_source = {s: failed for _, failing, _ in done for s, failed in failing.items()}  # type: ignore[attr-defined]

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from flows.problems import SourceError
+
+
+def new_run_id() -> str:
+    """A run's id: its UTC start time, sortable, and a random suffix (flows/stages.py reads it back)."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
 
 
 @dataclass
