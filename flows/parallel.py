@@ -42,30 +42,26 @@ def polite(url: str) -> Iterator[None]:
 
 @contextmanager
 def shared_api() -> Iterator[None]:
-    """While workers start: this run's Prefect API made explicit (setting and environment), so worker processes
-    report their task runs to it. Without it, each spawned worker would start a temporary API server of its own
-    (seconds of CPU each, and task runs the flow's server never sees)."""
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    """While workers start: this run's Prefect API made explicit (flows/runtime.explicit_api), so worker
+    processes report their task runs to it. Without it, each spawned worker would start a temporary API
+    server of its own (seconds of CPU each, and task runs the flow's server never sees). `soetl run` sets
+    it for the whole run; this covers the flow run by other means, on the temporary server Prefect's
+    client started for it."""
+    from prefect.settings import PREFECT_API_URL
 
     if PREFECT_API_URL.value():
         yield  # a configured server: workers inherit it
         return
     from prefect.server.api.server import SubprocessASGIServer
 
-    server = SubprocessASGIServer._instances.get(None)  # the run's temporary server (flows/runtime.py)
+    from flows.runtime import explicit_api
+
+    server = SubprocessASGIServer._instances.get(None)  # the temporary server Prefect's client started
     if server is None or not server.running:
         yield
         return
-    before = os.environ.get("PREFECT_API_URL")
-    os.environ["PREFECT_API_URL"] = server.api_url  # spawned processes read their settings from it
-    try:
-        with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
-            yield
-    finally:
-        if before is None:
-            os.environ.pop("PREFECT_API_URL", None)
-        else:
-            os.environ["PREFECT_API_URL"] = before
+    with explicit_api(server.api_url):
+        yield
 
 
 def default_workers() -> int:

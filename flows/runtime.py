@@ -124,7 +124,6 @@ def api_server() -> Iterator[str | None]:
         PREFECT_API_URL,
         PREFECT_SERVER_EPHEMERAL_ENABLED,
         PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
-        temporary_settings,
     )
 
     if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
@@ -141,22 +140,32 @@ def api_server() -> Iterator[str | None]:
             "on a busy machine raise PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, or run "
             "`prefect server start` and point PREFECT_API_URL at it"
         ) from None
-    # The run's API made explicit: in the environment (worker processes read their settings from it), in
-    # the process-global settings (threads with no settings context of their own, such as a task runner's
-    # resolver threads, would otherwise start a temporary server of their own) and in this context's.
-    from prefect.context import refresh_global_settings_context
-
-    before = os.environ.get("PREFECT_API_URL")
-    os.environ["PREFECT_API_URL"] = server.api_url
-    refresh_global_settings_context()
     try:
-        with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+        with explicit_api(server.api_url):
             try:
                 yield server.api_url
             finally:
                 _drain_prefect_workers()
     finally:
         server.stop()
+
+
+@contextmanager
+def explicit_api(url: str) -> Iterator[None]:
+    """``url`` as PREFECT_API_URL while it lasts: in the environment (worker processes read their settings
+    from it), in the process-global settings (threads with no settings context of their own, such as a
+    task runner's resolver threads, would otherwise start a temporary server of their own) and in this
+    context's settings."""
+    from prefect.context import refresh_global_settings_context
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    before = os.environ.get("PREFECT_API_URL")
+    os.environ["PREFECT_API_URL"] = url
+    refresh_global_settings_context()
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: url}):
+            yield
+    finally:
         if before is None:
             os.environ.pop("PREFECT_API_URL", None)
         else:
