@@ -19,8 +19,9 @@ Conventions of the output (and of the hand-labelled sample in samples/truth/stat
   measure of the level they qualify. The size of a topic is one measure (``topic_measures`` in the rules):
   "全球云计算市场规模" is 全球's 云计算市场规模; a business line stays the subject (制造业服务外包 · 执行额).
 - ``value`` is signed (a fall is negative); ``value_text`` is the number as printed.
-- ``period`` is a year, "start-end", or "FY2012" for a fiscal year (财年); ``period_kind`` says year, span, cagr,
-  cumulative, year_end, forecast or fiscal_year.
+- ``period`` is a year, "start-end", or "FY2012" for a fiscal year (财年); part of a year is named after it
+  (2021H1, 2022Q1-Q3, 2021M01-M09, 2000M04-2022M03, 2020-2021H1), so it never passes for the whole year;
+  ``period_kind`` says year, part_year, span, cagr, cumulative, year_end, forecast or fiscal_year.
 
 Text comes from the PDF's own text layer (``extractors.layout.page_lines``), joined across lines and pages
 after floats (caption to 数据来源), running headers, page numbers and footnotes are set aside by layout
@@ -397,6 +398,7 @@ class _Parser:
         self.subject_tail = rules.rx("subject_tail_words")
         self.mode_rx = re.compile(_alternation(rules.modes))
         self.predicate = rules.rx("predicate")
+        self.share_of = re.compile(rf"\s*的\s*(?P<noun>{_alternation(rules.raw['share_of_nouns'])})")
         unit = rules.unit_pattern
         self.value_rx = re.compile(
             rf"(?<![A-Za-z0-9.．_\-])(?P<num>{_NUM})(?:\s*(?P<unit>{unit})|(?=\s*[、和](?:\s*{_NUM}\s*[、和])*\s*{_NUM}\s*(?P<lunit>{unit})))"
@@ -409,8 +411,13 @@ class _Parser:
 
     # -------------------------------------------------- phrases
     def subject_part(self, head: str) -> str:
-        """The words naming who and what: the head up to its predicate (同比增长, 占…的, 较上年 …)."""
-        return self.predicate.split(head, maxsplit=1)[0]
+        """The words naming who and what: the head up to its predicate (同比增长, 占…的, 较上年 …). A predicate
+        word inside a measure word is part of the measure ("合同签约额" holds 约, "增加值" holds 增)."""
+        inside = [m.span() for m in self.rules.measure_pattern.finditer(head)]
+        for m in self.predicate.finditer(head):
+            if not any(a <= m.start() < b for a, b in inside):
+                return head[: m.start()]
+        return head
 
     def entity_name(self, text: str) -> str | None:
         """The entity a phrase names, normalised, or None (memoised)."""
@@ -572,7 +579,9 @@ class _Parser:
         for _ in range(3):
             text = self.noise.sub("", text).strip("，、 ")
         text = re.sub(self.rules.raw["subject_tail_adverbs"], "", text)  # "西亚北非和南亚也是…"
-        return text.replace(" ", "")
+        text = text.replace(" ", "")
+        # Words that only lead to a figure ("预计未来五年仍将保持 10%以上的增速") name no one: the subject carries over.
+        return "" if self.subject_tail.fullmatch(text) else text
 
     def split_items(self, text: str) -> list[str]:
         text = re.sub(r"^.*?(?:主要集中在|集中在|主要为|包括|依次为|分别为|分别是)", "", text)
@@ -811,6 +820,7 @@ class _Document:
         self.out: list[Statement] = []
         self.fiscal: set[int] = set()  # years this paragraph names as fiscal years (财年)
         self.calendar: set[int] = set()  # years the current sentence prints as calendar years
+        self.part_labels: dict[tuple[int, int], str] = {}  # periods the sentence names within years (2021H1)
 
     def values(self, sentence: str) -> list[_Value]:
         out = []
@@ -899,7 +909,7 @@ class _Document:
         enums: list[list[Phrase]],
     ) -> int | None:
         values = self.values(sentence)
-        years = self.years(sentence)
+        years, self.part_labels = _year_parts(sentence, self.years(sentence))
         ctx = _Sentence(sentence, years, last_year or self.year)
         ctx.fresh = not sentence.startswith("其中")
         past = re.search(self.rules.raw["past_years"], sentence)
@@ -923,7 +933,8 @@ class _Document:
             in_clause = [v for v in values if c0 <= v.start < c1]
             head = sentence[c0 : in_clause[0].start] if in_clause else clause
             subject_text = self.p.subject_part(head.rstrip(_CLAUSE_SEP))
-            if in_clause or self._names_subject(subject_text):
+            counted = bool(in_clause) and self._counts_what_follows(sentence, in_clause[0])
+            if (in_clause or self._names_subject(subject_text)) and not counted:
                 phrase = self.p.topic_measure(self.p.phrase(subject_text))
                 if phrase.measure is None and not phrase.items:
                     # "示范城市平均得分为": the measure word may sit inside the predicate.
@@ -955,6 +966,13 @@ class _Document:
             return end - _count(m.group("n")), end
         named = sorted({a for y0, _, a, b in ctx.years if y0 < at and b is None})
         return (named[0], named[-1]) if len(named) >= 2 else None
+
+    def _counts_what_follows(self, sentence: str, first: _Value) -> bool:
+        """Does a clause's first figure count the noun after it ("共收到 1292 家企业的反馈", "37 个示范城市")? Then
+        the words before it are a verb, not who the clause is about."""
+        if self.rules.units.get(first.unit, ("",))[0] != "count" or first.kind == "chinese":
+            return False
+        return bool(_counted_noun(sentence[first.end :]))
 
     def _names_subject(self, text: str) -> bool:
         """Does a clause without a number still name who or what the next numbers are about?"""
@@ -1057,6 +1075,14 @@ class _Document:
             unit_kind = "count" if v.kind == "chinese" else self.rules.units.get(v.unit, ("count", v.unit, 1.0))[0]
             own_cue = i == 0 or _has_cue(cue)
             rel, whole, negative = self.p.relation(cue if own_cue else prev_cue, unit_kind, ctx.rate)
+            share_of = None
+            if rel == "level" and unit_kind == "percent" and _GROWTH_AFTER.match(sentence, v.end):
+                # "保持 10%以上的增速", "实现 12%左右的增长": the cue follows the number. Over a span the clause
+                # names ("未来五年"), it is an average annual rate.
+                rel = "cagr" if _names_span(clause) else "yoy_growth"
+            elif rel == "level" and unit_kind == "percent" and (share_of := self.p.share_of.match(sentence, v.end)):
+                # "89.24%的企业认为…": a share of the things counted after it, of all such things
+                rel, whole = "share", share_of.group("noun")
             if own_cue:
                 prev_cue = cue
             if prev is not None and (not own_cue or (from_to and i == 1)):
@@ -1132,6 +1158,12 @@ class _Document:
                     )  # "平均每个城市 47 家"
                 elif ctx.measure is not None:
                     st = replace(st, measure=ctx.measure, mode=None, count_subject=None)
+            if share_of is not None:
+                # Each such share says something else of them ("…认为规划具有较好引导作用"): that is its measure.
+                noun = share_of.group("noun")
+                said = sentence[share_of.end() : c0 + len(clause)].strip("，。；、 ")
+                st = replace(st, market=None, segment=noun, measure=said[:40] or "数量", mode=None, count_subject=None)
+                st.subject_text = noun  # of the entity in view: "示范城市·企业" (a survey of its enterprises)
             if st.measure is None and unit_kind in ("money_usd", "money_cny"):
                 st.measure = state.measure = self.rules.raw["default_money_measure"]
             if st.measure is None and prev is not None:
@@ -1164,7 +1196,9 @@ class _Document:
                     index,
                     qual,
                 )
-            if prev.measure and prev.measure != "数量":
+            if share_of is not None:
+                prev.whole_key = f"{prev.subject_key}|数量"  # of all of them (those asked, those counted)
+            elif prev.measure and prev.measure != "数量":
                 ctx.measure = prev.measure
             ctx.last = prev
             if rel == "share" and prev.whole_key and whole:
@@ -1262,6 +1296,9 @@ class _Document:
         start, end, kind = period
         if kind in ("year", "forecast", "year_end") and start == end and start in self.fiscal - self.calendar:
             kind = "fiscal_year"
+        part = self.part_labels.get((start, end))  # 2021H1, 2019M04-2022M03
+        if part and start == end and kind in ("year", "forecast", "year_end"):
+            kind = "part_year"
         statement = Statement(
             page=page,
             sentence=sentence,
@@ -1275,7 +1312,7 @@ class _Document:
             relation=rel,
             whole=whole,
             whole_key=whole_key,
-            period=f"FY{start}" if kind == "fiscal_year" else str(start) if start == end else f"{start}-{end}",
+            period=f"FY{start}" if kind == "fiscal_year" else part or _period_text(start, end),
             period_start=start,
             period_end=end,
             period_kind=kind if start == end or kind != "year" else "span",
@@ -1335,6 +1372,17 @@ class _Document:
         return f"{base.key(default)}|{m}"
 
 
+_GROWTH_AFTER = re.compile(r"\s*(?:以上|左右|上下|以内)?\s*的?\s*(?:年均|年平均)?(?:增速|增长率|增长|增幅|涨幅)")
+
+
+_SPAN_WORDS = re.compile(rf"(?:未来|过去)[{_CN_DIGITS}\d]+年|(?:19|20)\d{{2}}\s*[－—–\-~至到]\s*(?:19|20)\d{{2}}")
+
+
+def _names_span(clause: str) -> bool:
+    """Does a clause name a span of years ("未来五年", "2021－2026年", "过去十年")?"""
+    return bool(_SPAN_WORDS.search(clause))
+
+
 _SIGNED = ("yoy_growth", "change", "cagr", "share_change", "growth_change", "growth_gap", "share_gap")
 
 
@@ -1385,6 +1433,56 @@ class _Sentence:
         if before:
             self.last_year = before[-1]
         return self.last_year
+
+
+# What follows a printed year and narrows it: a month or months, a half, a quarter or quarters.
+_YEAR_PART = re.compile(
+    r"\s*(?:(?P<m1>\d{1,2})\s*(?:[－—–\-~至到]\s*(?P<m2>\d{1,2})\s*)?月|(?P<half>上|下)半年"
+    r"|前(?P<upto>[二三])季度|第?(?P<q>[一二三四])季度)"
+)
+_SPAN_SEP = re.compile(r"\s*(?:[－—–\-~至到])\s*")
+
+
+def _year_parts(
+    text: str, years: list[tuple[int, int, int, int | None]]
+) -> tuple[list[tuple[int, int, int, int | None]], dict[tuple[int, int], str]]:
+    """The sentence's years with the parts of years it names: "2021 年上半年" is 2021H1, "2020－2021 年上半年"
+    2020-2021H1, "前三季度" Q1-Q3, "1－9 月" M01-M09, and "2000 年 4 月至 2022 年 3 月" one span, 2000M04-2022M03.
+    A figure of part of a year must never pass for the year's (a table's annual cell). A single month alone
+    ("2021 年 9 月，…成立") dates an event or a stock and leaves the year as it is."""
+    labels: dict[tuple[int, int], str] = {}
+    out: list[tuple[int, int, int, int | None]] = []
+    i = 0
+    while i < len(years):
+        y0, y1, a, b = years[i]
+        m = _YEAR_PART.match(text, y1)
+        nxt = years[i + 1] if i + 1 < len(years) else None
+        if m and m.group("m1") and not m.group("m2") and b is None and nxt and nxt[3] is None:
+            sep = _SPAN_SEP.fullmatch(text, m.end(), nxt[0])
+            m2 = _YEAR_PART.match(text, nxt[1])
+            if sep and m2 and m2.group("m1") and not m2.group("m2"):
+                out.append((y0, nxt[1], a, nxt[2]))
+                labels[(a, nxt[2])] = f"{a}M{int(m.group('m1')):02d}-{nxt[2]}M{int(m2.group('m1')):02d}"
+                i += 2
+                continue
+        part = None
+        if m and m.group("half"):
+            part = "H1" if m.group("half") == "上" else "H2"
+        elif m and m.group("upto"):
+            part = f"Q1-Q{_count(m.group('upto'))}"
+        elif m and m.group("q"):
+            part = f"Q{_count(m.group('q'))}"
+        elif m and m.group("m2"):
+            part = f"M{int(m.group('m1')):02d}-M{int(m.group('m2')):02d}"
+        if part:
+            labels[(a, b if b is not None else a)] = f"{a}-{b}{part}" if b is not None else f"{a}{part}"
+        out.append(years[i])
+        i += 1
+    return out, labels
+
+
+def _period_text(start: int, end: int) -> str:
+    return f"{start}" if start == end else f"{start}-{end}"
 
 
 def _count(text: str) -> int:
@@ -1448,7 +1546,7 @@ def _sibling(current: str | None, new: str) -> str:
 _COUNT_STOP = re.compile(
     r"[，。；、：（）“”《》]|的|在|对|开展|新获得|获得|参加|得分|确定|设立|带动|具备|成为|实现|保持|全面|有|提出|完成|"
     r"分布|发展|高于|超过|进度|以上|左右|报名|就职|从事|参与|正式|拥有|通过|针对|专门|编写|吸引|提炼|培育|催化|"
-    r"构建|建成|加快|引领|承接|合计|新增|共|累计|等|中|为|和|及"
+    r"构建|建成|加快|引领|承接|合计|新增|共|累计|等|中|为|和|及|平均|均"
 )
 
 

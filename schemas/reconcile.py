@@ -485,15 +485,21 @@ def _digits(factor: float) -> int:
 def _growth_levels(
     obs: Observations, subject: str, measure: str, period: str, units: tuple[str, ...]
 ) -> tuple[Observation, Observation, int] | None:
-    fiscal = "FY" if period.startswith("FY") else ""  # a fiscal year's growth is on the fiscal year before
-    if "-" in period:
-        a, b = (int(x) for x in period.split("-"))
-    else:
-        b = int(period.removeprefix("FY"))
+    # A fiscal year's growth is on the fiscal year before, a half year's on the same half a year before
+    # (2021H1 on 2020H1); a span's average growth runs from its first year's level to its last's.
+    single = re.fullmatch(r"(FY)?(\d{4})([HQM][\dQM-]*)?", period)
+    span = re.fullmatch(r"(\d{4})-(\d{4})", period)
+    if single:
+        prefix, b, suffix = single.group(1) or "", int(single.group(2)), single.group(3) or ""
         a = b - 1
+    elif span:
+        prefix, suffix = "", ""
+        a, b = int(span.group(1)), int(span.group(2))
+    else:
+        return None  # a span of parts of years (2000M04-2022M03): no two levels to compare
     for unit in units:
-        start = obs.level(subject, measure, f"{fiscal}{a}", unit)
-        end = obs.level(subject, measure, f"{fiscal}{b}", unit)
+        start = obs.level(subject, measure, f"{prefix}{a}{suffix}", unit)
+        end = obs.level(subject, measure, f"{prefix}{b}{suffix}", unit)
         if start is not None and end is not None and start.value > 0:
             return start, end, b - a
     return None

@@ -35,9 +35,9 @@ def coverage(doc: str, rows: list[dict[str, Any]]) -> tuple[int, int, list[tuple
     return found, sum(seed.values()), misses
 
 
-def accuracy(doc: str, rows: list[dict[str, Any]]) -> tuple[int, int, list[dict[str, Any]]]:
-    """(fields right, fields labelled, misses) of the labelled sample of ``doc``."""
-    labels = json.loads(LABELS.read_text(encoding="utf-8"))["documents"].get(doc, [])
+def accuracy(doc: str, rows: list[dict[str, Any]], sample: Path = LABELS) -> tuple[int, int, list[dict[str, Any]]]:
+    """(fields right, fields labelled, misses) of the labelled ``sample`` of ``doc``."""
+    labels = json.loads(sample.read_text(encoding="utf-8"))["documents"].get(doc, [])
     by_sentence: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         by_sentence.setdefault(_squash(r["sentence"]), []).append(r)

@@ -284,7 +284,7 @@ def test_a_run_of_years_a_span_printed_alone_and_a_fiscal_year() -> None:
     )
     periods = [(r["value_text"], r["period"], r["period_kind"]) for r in got]
     assert ("10", "2018-2022", "span") in periods
-    assert ("215", "2020-2022", "span") in periods
+    assert ("215", "2020-2022H1", "span") in periods  # through the first half of 2022, not all of it
     assert ("2100", "FY2023", "fiscal_year") in periods and ("9.0", "FY2023", "fiscal_year") in periods
     assert ("1500", "FY2023", "fiscal_year") in periods  # the fiscal year in view carries to the next sentence
     assert ("1.2", "2023", "year") in periods  # … unless a sentence prints the calendar year
@@ -318,4 +318,72 @@ def test_names_and_adverbs_around_a_subject_are_told_apart() -> None:
         (12.0, "爱尔兰", "爱尔兰"),
         (500.0, "江苏省", "江苏省"),
         (15.0, "江苏省", "江苏省"),
+    ]
+
+
+def test_a_predicate_word_inside_a_measure_word_does_not_end_the_subject() -> None:
+    # 约 (approx.) is a predicate, but inside 签约额 it is part of the measure; the subject carries over.
+    got = _rows("2022年，中国承接医疗器械服务外包执行额 80.0 亿美元。其中，离岸合同签约额 51.9 亿美元，同比增长8.1%。")
+    assert got[1:] == [
+        (51.9, "医疗器械服务", "离岸合同额", "2022", "level"),
+        (8.1, "医疗器械服务", "离岸合同额", "2022", "yoy_growth"),
+    ]
+
+
+def test_a_growth_cue_after_the_number_and_the_words_that_only_lead_to_it() -> None:
+    got = _rows(
+        "过去五年，数据标注服务外包执行额年均增长 30.5%，预计未来三年仍将保持 20%以上的增速。"
+        "2022年，中国数字内容产业收入 3.1 万亿元，预计2024年将实现 15%左右的增长。"
+    )
+    assert got[1] == (20.0, "数据标注服务", "执行额", "2022-2025", "cagr")  # over the span its clause names
+    assert got[3] == (15.0, "中国", "数字内容产业收入", "2024", "yoy_growth")
+
+
+def test_part_of_a_year_is_named_in_the_period_and_never_passes_for_the_year() -> None:
+    got = _parse(
+        "2022年上半年，中国承接服务外包执行额 900.5 亿美元，同比增长 12.1%。"
+        "2022年前三季度，离岸执行额 600.2 亿美元。2022年第四季度，在岸执行额 300.0 亿美元。"
+        "2022年1－9月，承接数字服务外包执行额 88.8 亿美元。"
+        "2019 年 4 月至 2022 年 3 月期间，该国信息技术部门累计吸引外国直接投资 855.1 亿美元。"
+        "2022 年 9 月，该国政府投入 5.0 亿美元。"
+    )
+    periods = [(r["value_text"], r["period"], r["period_kind"]) for r in got]
+    assert periods == [
+        ("900.5", "2022H1", "part_year"),
+        ("12.1", "2022H1", "part_year"),
+        ("600.2", "2022Q1-Q3", "part_year"),
+        ("300.0", "2022Q4", "part_year"),
+        ("88.8", "2022M01-M09", "part_year"),
+        ("855.1", "2019M04-2022M03", "cumulative"),
+        ("5.0", "2022", "year"),  # one month alone dates an event: the figure is of its year
+    ]
+
+
+def test_a_half_years_growth_is_checked_against_the_same_half_a_year_before() -> None:
+    from schemas.reconcile import Observation, Observations, _growth_levels
+    from schemas.values import CellRef, Term
+
+    obs = Observations()
+    ref = CellRef("src", "statements", 0, "value")
+    for period, value in (("2021H1", 800.0), ("2022H1", 900.5), ("2021", 1700.0)):
+        obs.add(("中国", "执行额", "level", period), Observation(Term(ref, value, 1), "text", "亿美元", 1.0))
+    start, end, years = _growth_levels(obs, "中国", "执行额", "2022H1", ("亿美元",))
+    assert (start.value, end.value, years) == (800.0, 900.5, 1)
+    assert _growth_levels(obs, "中国", "执行额", "2019M04-2022M03", ("亿美元",)) is None  # no two levels
+
+
+def test_a_percentage_of_things_counted_after_it_is_a_share_of_them_saying_what_it_says() -> None:
+    got = _parse(
+        "2022年，此次调查共收到 2310 家企业的反馈，12 个申请城市平均得分为 7.95 分，较上年提高 0.40 分。"
+        "在人才方面，80.15%的企业认为所在城市人才供给充足，66.20%的企业表示参加过招聘会。",
+        section="申请城市",
+    )
+    rows = [(r["value_text"], r["subject_key"], r["measure"], r["relation"], r["whole_key"]) for r in got]
+    assert rows == [
+        ("2310", "企业", "数量", "level", None),  # 收到 is a verb: no one called 收到 is the subject after it
+        ("12", "申请城市", "数量", "level", None),
+        ("7.95", "申请城市", "得分", "mean", None),
+        ("0.40", "申请城市", "得分", "change", None),
+        ("80.15", "申请城市·企业", "认为所在城市人才供给充足", "share", "申请城市·企业|数量"),
+        ("66.20", "申请城市·企业", "表示参加过招聘会", "share", "申请城市·企业|数量"),
     ]
