@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import bisect
 import copy
+import math
 import re
 import tomllib
 from collections import Counter
@@ -148,7 +149,7 @@ class Statement:
     period_start: int | None
     period_end: int | None
     period_kind: str
-    value: float
+    value: float | None  # None for a range: its ends are value_low and value_high
     value_text: str
     unit: str
     unit_kind: str
@@ -157,6 +158,8 @@ class Statement:
     enumerated: bool  # one of a list sharing one predicate ("分别为 A、B、C")
     bbox: BBox | None
     sentence_index: int = 0
+    value_low: float | None = None  # a range ("17%－18%"): its ends, signed like value
+    value_high: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -404,6 +407,11 @@ class _Parser:
             rf"(?<![A-Za-z0-9.．_\-])(?P<num>{_NUM})(?:\s*(?P<unit>{unit})|(?=\s*[、和](?:\s*{_NUM}\s*[、和])*\s*{_NUM}\s*(?P<lunit>{unit})))"
             rf"|(?<![第{_CN_DIGITS}])(?P<cn>[{_CN_DIGITS}]+)(?P<cnunit>{_alternation(rules.raw['chinese_numeral_units'])})"
             rf"|(?P<ratio>\d+(?:\.\d+)?(?:\s*[：:]\s*\d+(?:\.\d+)?)+)"
+        )
+        # "17%－18%", "8.0－9.0%": one figure between two ends (a dash, not 从…至…, which is a change)
+        self.range_rx = re.compile(
+            rf"(?<![\d.．\-－—–])(?P<lo>\d+(?:[.．]\d+)?)\s*(?P<u1>{unit})?\s*[－—–~～-]\s*"
+            rf"(?P<hi>\d+(?:[.．]\d+)?)\s*(?P<u2>{unit})"
         )
         self.year_rx = re.compile(
             r"(?P<a>(?:19|20)\d{2})\s*(?:[－—–\-~至到]\s*(?P<b>(?:19|20)\d{2}))?\s*(?P<suffix>年|财年)?"
@@ -792,9 +800,10 @@ class _Value:
     text: str
     value: float
     unit: str
-    kind: str = "number"  # number | ratio | chinese
+    kind: str = "number"  # number | ratio | chinese | range
     # Where the printed number itself ends (``end`` includes its unit): the number's box stops here.
     num_end: int | None = None
+    high: float | None = None  # the upper end of a range; value is its lower end
 
 
 def _split(text: str, seps: str) -> list[tuple[int, int]]:
@@ -824,7 +833,13 @@ class _Document:
 
     def values(self, sentence: str) -> list[_Value]:
         out = []
+        ranges = [m for m in self.p.range_rx.finditer(sentence) if _ascending(m)]
+        for m in ranges:
+            lo, hi = _number(m.group("lo")), _number(m.group("hi"))
+            out.append(_Value(m.start(), m.end(), m.group(0).strip(), lo, m.group("u2"), "range", m.end("hi"), hi))
         for m in self.p.value_rx.finditer(sentence):
+            if any(r.start() <= m.start() < r.end() for r in ranges):
+                continue  # an end of a range
             if m.group("num"):
                 if self.p.year_rx.fullmatch(m.group(0).strip()) and not (m.group("unit") or m.group("lunit")):
                     continue
@@ -847,7 +862,7 @@ class _Document:
                 )
             else:
                 out.append(_Value(m.start(), m.end(), m.group("ratio"), 0.0, "", "ratio"))
-        return out
+        return sorted(out, key=lambda v: v.start)
 
     def years(self, text: str) -> list[tuple[int, int, int, int | None]]:
         found = []
@@ -1164,6 +1179,9 @@ class _Document:
                 said = sentence[share_of.end() : c0 + len(clause)].strip("，。；、 ")
                 st = replace(st, market=None, segment=noun, measure=said[:40] or "数量", mode=None, count_subject=None)
                 st.subject_text = noun  # of the entity in view: "示范城市·企业" (a survey of its enterprises)
+            if st.measure is None and rel == "share" and whole and (of_whole := self.p._measure(whole))[1]:
+                # "分别占东部地区离岸执行额的 22.1%、…": a share of a total of a measure is of the part's own
+                st = replace(st, mode=of_whole[0] or st.mode, measure=of_whole[1])
             if st.measure is None and unit_kind in ("money_usd", "money_cny"):
                 st.measure = state.measure = self.rules.raw["default_money_measure"]
             if st.measure is None and prev is not None:
@@ -1297,6 +1315,12 @@ class _Document:
         if kind in ("year", "forecast", "year_end") and start == end and start in self.fiscal - self.calendar:
             kind = "fiscal_year"
         part = self.part_labels.get((start, end))  # 2021H1, 2019M04-2022M03
+        value: float | None = v.value
+        low = high = None
+        if v.kind == "range" and v.high is not None:
+            # No one figure is printed: the row holds both ends (a fall negates both: 下降 3%－5% is -5 to -3)
+            low, high = sorted((v.value, math.copysign(v.high, v.value)))
+            value, qualifier = None, "range"
         if part and start == end and kind in ("year", "forecast", "year_end"):
             kind = "part_year"
         statement = Statement(
@@ -1316,7 +1340,9 @@ class _Document:
             period_start=start,
             period_end=end,
             period_kind=kind if start == end or kind != "year" else "span",
-            value=v.value,
+            value=value,
+            value_low=low,
+            value_high=high,
             value_text=v.text,
             unit=v.unit,
             unit_kind=unit_kind,
@@ -1481,6 +1507,11 @@ def _year_parts(
     return out, labels
 
 
+def _ascending(m: re.Match[str]) -> bool:
+    """A range's ends are in order and in one unit; "2016－2021" and "3－2" are something else."""
+    return (m.group("u1") in (None, m.group("u2"))) and _number(m.group("lo")) < _number(m.group("hi"))
+
+
 def _period_text(start: int, end: int) -> str:
     return f"{start}" if start == end else f"{start}-{end}"
 
@@ -1629,6 +1660,8 @@ STATEMENT_COLUMNS = [
     "period_end",
     "period_kind",
     "value",
+    "value_low",
+    "value_high",
     "value_text",
     "unit",
     "canonical_unit",

@@ -24,7 +24,16 @@ def _squash(text: str) -> str:
 def coverage(doc: str, rows: list[dict[str, Any]]) -> tuple[int, int, list[tuple[str, str, int]]]:
     """(found, counted, misses): numbers with a unit in the seed's body text that some row prints."""
     seed = numbers_with_units(SEEDS / SEED_OF[doc])
-    have = Counter((str(r["value_text"]).lstrip("-－−"), (r["unit"] or "")[:1]) for r in rows)
+    # A range ("17%－18%") is one row printing two numbers.
+    have = Counter(
+        (number, (r["unit"] or "")[:1])
+        for r in rows
+        for number in (
+            re.findall(r"\d+(?:\.\d+)?", str(r["value_text"]))
+            if r.get("qualifier") == "range"
+            else [str(r["value_text"]).lstrip("-－−")]
+        )
+    )
     found = 0
     misses = []
     for (number, unit), n in seed.items():

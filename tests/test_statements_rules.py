@@ -387,3 +387,26 @@ def test_a_percentage_of_things_counted_after_it_is_a_share_of_them_saying_what_
         ("80.15", "申请城市·企业", "认为所在城市人才供给充足", "share", "申请城市·企业|数量"),
         ("66.20", "申请城市·企业", "表示参加过招聘会", "share", "申请城市·企业|数量"),
     ]
+
+
+def test_a_range_is_one_figure_with_two_ends_never_a_negative_number() -> None:
+    got = _parse(
+        "预计2023年，全球服务外包市场增长 8.0%－9.0%，利润下降 3%－5%，"
+        "其中数据服务占比 12－15%，该国员工占比 2%—4%。2022年，执行额增长 3.5%。"
+    )
+    rows = [(r["value_text"], r["value"], r["value_low"], r["value_high"], r["qualifier"], r["relation"]) for r in got]
+    assert rows == [
+        ("8.0%－9.0%", None, 8.0, 9.0, "range", "yoy_growth"),
+        ("3%－5%", None, -5.0, -3.0, "range", "yoy_growth"),
+        ("12－15%", None, 12.0, 15.0, "range", "share"),
+        ("2%—4%", None, 2.0, 4.0, "range", "share"),
+        ("3.5", 3.5, None, None, "exact", "yoy_growth"),
+    ]
+    # Spans of years and changes from one figure to another are not ranges.
+    spans = _parse("2016－2021 年，执行额从 12.3 亿美元增长至 31.9 亿美元，比重由 75%提高到 100%。")
+    assert [(r["value_text"], r["qualifier"]) for r in spans] == [
+        ("12.3", "exact"),
+        ("31.9", "exact"),
+        ("75", "exact"),
+        ("100", "exact"),
+    ]
