@@ -401,6 +401,7 @@ class _Parser:
         self.subject_tail = rules.rx("subject_tail_words")
         self.mode_rx = re.compile(_alternation(rules.modes))
         self.predicate = rules.rx("predicate")
+        self.source_attribution = rules.rx("source_attribution")
         self.share_of = re.compile(rf"\s*的\s*(?P<noun>{_alternation(rules.raw['share_of_nouns'])})")
         unit = rules.unit_pattern
         self.value_rx = re.compile(
@@ -962,6 +963,11 @@ class _Document:
                 self.apply(state, phrase, ctx.fresh)
                 if phrase.has_subject or phrase.items:
                     ctx.fresh = False
+            elif counted:
+                # "印度IT-BPM行业新增 445 万名员工": whose they are still counts; the rest is a verb's
+                named = self.p.phrase(subject_text)
+                phrase = Phrase(named.entity or "", entity=named.entity, market=named.market)
+                self.apply(state, phrase, ctx.fresh)
             else:
                 phrase = Phrase()
             listed = self.p.listed(clause[in_clause[-1].end - c0 :] if in_clause else clause)
@@ -992,6 +998,8 @@ class _Document:
     def _names_subject(self, text: str) -> bool:
         """Does a clause without a number still name who or what the next numbers are about?"""
         text = self.p.clean(text)
+        if self.p.source_attribution.search(text):
+            return False
         return bool(
             "承接" in text
             or (len(text) >= 4 and self.p.business_noun.search(text))

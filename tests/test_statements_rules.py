@@ -410,3 +410,15 @@ def test_a_range_is_one_figure_with_two_ends_never_a_negative_number() -> None:
         ("75", "exact"),
         ("100", "exact"),
     ]
+
+
+def test_a_source_and_a_verb_are_not_who_a_figure_is_about() -> None:
+    got = _rows(
+        "越南信息通信部（MIC）数据显示，2022年越南软件行业新增 12 万名员工，员工总数达 53 万。"
+        "2015年1月至2022年6月期间，越南软件和硬件部门累计吸引了 45.2 亿美元的投资。"
+        "截至2022年底，累计建成开通数据中心达到 8.1 万个。"
+    )
+    assert got[0][1:3] == ("员工", "数量")  # the count's noun, as for any count
+    assert got[1][1:3] == ("越南", "从业人员")  # 新增 is a verb: the entity before it stays
+    assert got[2][1] == "越南·软件和硬件部门" and got[2][3] == "2015M01-2022M06"
+    assert got[3][1] == "越南·数据中心"  # 建成开通 is a verb too; the paragraph is still about 越南
