@@ -632,6 +632,9 @@ class _Parser:
         # An enumeration of measures: "服务外包执行额、离岸执行额、在岸执行额".
         parts = self.split_items(re.split(r"均|分别|合计|占|规模", text)[0])
         measured = [self._measure(p) for p in parts]
+        if len(parts) >= 2 and (shared := self._shared_measure(parts[-1])):
+            # "执行额、离岸执行额集聚度": the last item's rate is every item's, each in its own mode
+            measured = [(self._first_mode(p), shared) for p in parts]
         if len(parts) >= 2 and sum(1 for m in measured if m[1]) >= 2:
             first = self.phrase_of_item(parts[0])
             phrase.entity, phrase.market, phrase.segment = first.entity, first.market, first.segment
@@ -701,6 +704,8 @@ class _Parser:
         list item, region, country or business line ("东部地区 ITO 执行额" → ITO; its region is in the key)."""
         text = phrase.text
         m = _last(self.rules.measure_pattern.finditer(text))
+        if phrase.items and all(it.measure for it in phrase.items):
+            m = self.rules.measure_pattern.search(text)  # "东部地区执行额、离岸执行额集聚度": who is before them all
         if m is not None and m.start() > 0:
             text = text[: m.start()]
         if phrase.topic and text.endswith(phrase.topic) and len(text) > len(phrase.topic):
@@ -741,6 +746,17 @@ class _Parser:
         else:
             self.parse_subject(text, p)
         return p
+
+    def _shared_measure(self, text: str) -> str | None:
+        """The measure a list's last item ends with after a measure of its own ("离岸执行额集聚度": 集聚度)."""
+        found = list(self.rules.measure_pattern.finditer(text))
+        if len(found) >= 2 and found[-1].end() == len(text) and found[-2].end() <= found[-1].start():
+            return self.rules.measures[found[-1].group("measure")]
+        return None
+
+    def _first_mode(self, text: str) -> str | None:
+        m = self.rules.measure_pattern.search(text)
+        return self.rules.modes[m.group("mode")] if m is not None and m.group("mode") else None
 
     def _measure(self, text: str) -> tuple[str | None, str | None]:
         mm = _last(self.rules.measure_pattern.finditer(text))
@@ -1026,18 +1042,25 @@ class _Document:
         numbers = [v for v in in_clause if v.kind != "ratio"]
         ratios = [v for v in in_clause if v.kind == "ratio"]
         from_to = bool(
-            re.search(r"[从由]", sentence[c0 : in_clause[0].start])
-            and re.search(r"(?:增长|增加|增|上升|下降|调整|提高|降|扩大)(?:至|到|为)", clause)
+            _FROM.search(sentence[c0 : in_clause[0].start])
+            and _TO.search(clause)
             and len(in_clause) == 2
         )
         n_vals = len(re.split(r"[：:]", ratios[0].text)) if ratios else len(numbers)
         items: list[Phrase] | None = None
+        year_items: list[int] | None = None
         if n_vals >= 2 or phrase.all_items:
             for cand in reversed(enums):
                 if len(cand) == n_vals or (phrase.all_items and len(numbers) == 1):
                     items = cand
                     break
-        year_items: list[int] | None = None
+                if n_vals == 2 * len(cand) and _FROM.search(sentence[c0 : in_clause[0].start]) and _TO.search(clause):
+                    items = cand + cand  # "A、B由2021年的 a1、b1 增至2022年的 a2、b2": each list is the items'
+                    named = sorted({a for y0, _, a, b in ctx.years if y0 < c0 and b is None})
+                    if len(named) >= 2 and not any(c0 <= y0 < c0 + len(clause) for y0, *_ in ctx.years):
+                        # "；西部地区…由 97.8%、99.3%降至 97.7%、98.7%": from and to the years the sentence compares
+                        year_items = [named[-2]] * len(cand) + [named[-1]] * len(cand)
+                    break
         span = ctx.span
         if items is None and span and n_vals >= 2 and span[1] - span[0] + 1 == n_vals and "分别" in clause:
             year_items = list(range(span[0], span[1] + 1))
@@ -1406,6 +1429,8 @@ class _Document:
         return f"{base.key(default)}|{m}"
 
 
+_FROM = re.compile(r"[从由]")
+_TO = re.compile(r"(?:增长|增加|增|上升|下降|调整|提高|降|扩大|缩小)(?:至|到|为)")
 _GROWTH_AFTER = re.compile(r"\s*(?:以上|左右|上下|以内)?\s*的?\s*(?:年均|年平均)?(?:增速|增长率|增长|增幅|涨幅)")
 
 

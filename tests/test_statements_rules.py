@@ -422,3 +422,29 @@ def test_a_source_and_a_verb_are_not_who_a_figure_is_about() -> None:
     assert got[1][1:3] == ("越南", "从业人员")  # 新增 is a verb: the entity before it stays
     assert got[2][1] == "越南·软件和硬件部门" and got[2][3] == "2015M01-2022M06"
     assert got[3][1] == "越南·数据中心"  # 建成开通 is a verb too; the paragraph is still about 越南
+
+
+def test_a_rate_after_a_list_of_measures_is_each_ones_and_from_to_lists_pair_up() -> None:
+    got = _parse(
+        "2022年，示范城市合同额、离岸合同额集聚度分别为80.5%、75.1%。"
+        "华南地区合同额、离岸合同额集聚度由2021年的90.5%、90.2%增至2022年的91.6%、91.3%；"
+        "华北地区合同额、离岸合同额集聚度由87.8%、89.3%降至86.7%、88.7%。"
+    )
+    rows = [(r["value_text"], r["subject"], r["subject_key"], r["measure"], r["period"]) for r in got]
+    assert rows[:2] == [
+        ("80.5", "示范城市", "示范城市", "集聚度", "2022"),
+        ("75.1", "示范城市", "示范城市", "离岸集聚度", "2022"),
+    ]
+    assert [(r[2], r[3], r[4]) for r in rows[2:6]] == [
+        ("华南地区", "集聚度", "2021"),
+        ("华南地区", "离岸集聚度", "2021"),
+        ("华南地区", "集聚度", "2022"),
+        ("华南地区", "离岸集聚度", "2022"),
+    ]
+    # no years in its own clause: from and to the years the sentence compares
+    assert [(r[2], r[3], r[4]) for r in rows[6:]] == [
+        ("华北地区", "集聚度", "2021"),
+        ("华北地区", "离岸集聚度", "2021"),
+        ("华北地区", "集聚度", "2022"),
+        ("华北地区", "离岸集聚度", "2022"),
+    ]
