@@ -903,6 +903,7 @@ class _Document:
 
     def paragraph(self, para: Paragraph, state: State, section_entity: str | None) -> None:
         self.fiscal = set()
+        self.para_start = len(self.out)
         state.entity = section_entity or self.rules.default_subject
         state.market = state.segment = state.mode = state.measure = None
         state.whole = state.span = state.para_whole = None
@@ -966,6 +967,15 @@ class _Document:
             head = sentence[c0 : in_clause[0].start] if in_clause else clause
             subject_text = self.p.subject_part(head.rstrip(_CLAUSE_SEP))
             counted = bool(in_clause) and self._counts_what_follows(sentence, in_clause[0])
+            if in_clause and (them := self._the_n_of_them(subject_text, enums, state, sentence[:c0])) is not None:
+                # "四者合计占比达 86.6%": the last N things the paragraph named, together
+                together = copy.copy(state)
+                together.entity, together.market, together.segment = them.entity, None, None
+                if them.measure:
+                    together.measure, together.mode = them.measure, None  # theirs, mode included
+                together.subject_text = them.text
+                self.clause(para, offset, ctx, together, Phrase(them.text), clause, c0, in_clause, enums, index)
+                continue
             if (in_clause or self._names_subject(subject_text)) and not counted:
                 phrase = self.p.topic_measure(self.p.phrase(subject_text))
                 if phrase.measure is None and not phrase.items:
@@ -1003,6 +1013,36 @@ class _Document:
             return end - _count(m.group("n")), end
         named = sorted({a for y0, _, a, b in ctx.years if y0 < at and b is None})
         return (named[0], named[-1]) if len(named) >= 2 else None
+
+    def _the_n_of_them(
+        self, subject_text: str, enums: list[list[Phrase]], state: State, before: str
+    ) -> Phrase | None:
+        """"三者合计", "四者总计": the sentence's list of N (the last clause before it, if it is one), else the last
+        N subjects the paragraph gave figures of."""
+        m = _N_OF_THEM.fullmatch(self.p.clean(subject_text))
+        if m is None:
+            return None
+        n = _count(m.group("n"))
+        listed = next((e for e in reversed(enums) if len(e) == n), None)
+        last_clause = re.split(f"[{_CLAUSE_SEP}]", before.rstrip(_CLAUSE_SEP))[-1]
+        items = self.p.split_items(self.p.clean(last_clause))
+        if len(items) == n - 1 and len(tail := re.split("和|及|与", items[-1], maxsplit=1)) == 2:
+            items = items[:-1] + tail  # "波兰、捷克和匈牙利": the count says the last 和 joins two
+        if listed is None and len(items) == n:
+            listed = [self.p.phrase_of_item(it, objects="承接" in before) for it in items]
+        measure = None
+        if listed is not None:
+            keys = [self.item_state(state, listed, k).key(self.rules.default_subject) for k in range(n)]
+        else:
+            keys = []
+            for st in reversed(self.out[self.para_start :]):
+                if st.subject_key not in keys and st.measure != "数量" and _ENUM_SEP not in st.subject_key:
+                    keys.insert(0, st.subject_key)
+            keys = keys[-n:] if len(keys) >= n else []
+            measure = self.out[-1].measure if keys else None
+        if len(keys) != n:
+            return None
+        return Phrase(m.group(0), entity="、".join(keys), measure=measure)
 
     def _counts_what_follows(self, sentence: str, first: _Value) -> bool:
         """Does a clause's first figure count the noun after it ("共收到 1292 家企业的反馈", "37 个示范城市")? Then
@@ -1430,6 +1470,7 @@ class _Document:
 
 
 _FROM = re.compile(r"[从由]")
+_N_OF_THEM = re.compile(r"(?P<n>[两二三四五六七八九十])者(?:合计|总计|共计|共|加总)?")
 _TO = re.compile(r"(?:增长|增加|增|上升|下降|调整|提高|降|扩大|缩小)(?:至|到|为)")
 _GROWTH_AFTER = re.compile(r"\s*(?:以上|左右|上下|以内)?\s*的?\s*(?:年均|年平均)?(?:增速|增长率|增长|增幅|涨幅)")
 

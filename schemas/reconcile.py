@@ -4,12 +4,13 @@
 Every printed figure becomes an *observation* keyed by (subject_key, measure, relation, period): the
 ``statements`` rows as they are, table cells through ``TABLE_OBSERVATIONS`` (which dataset column is which
 measure and relation; data, not code), and chart points through their figure's title and series name, read
-with the statements parser itself. Four kinds of check then compare what should be equal:
+with the statements parser itself. Five kinds of check then compare what should be equal:
 
 - ``stated_levels_agree``: the same key printed twice (text and table, text and chart, text and text,
   one report and the other) within both printed precisions; a ratio's parts count as shares;
 - ``stated_growth_agrees``: a stated growth (同比, 倍, 年均) against the two levels it implies;
 - ``stated_shares_agree``: a stated share against its part and its whole;
+- ``stated_group_shares_sum``: a stated share of a group ("四者合计") against its members' shares;
 - ``stated_ratios_sum``: a ratio's parts (ITO：BPO：KPO) add up to 100.
 
 Tolerances follow the project's rule: a printed number stands for anything within half a unit of its last
@@ -592,6 +593,44 @@ class StatedRatios(Check):
             )
 
 
+@dataclass(frozen=True)
+class StatedGroupShares(Check):
+    """The share of a group the text names ("四者合计占比达 86.6%") is the sum of its members' stated shares of the
+    same whole."""
+
+    def instances(self, ctx: Context) -> Iterator[Instance]:
+        obs = collect(ctx)
+        ran = False
+        for key, group in sorted(obs.by_key.items(), key=lambda kv: str(kv[0])):
+            subject, measure, relation, period = key
+            if "、" not in subject or not relation.startswith("share of"):
+                continue
+            members = [_text_only(obs.by_key.get((m, measure, relation, period), [])) for m in subject.split("、")]
+            if not all(members):
+                continue
+            parts = [m[0] for m in members]
+            total = sum(p.value for p in parts)
+            for stated in _text_only(group):
+                ran = True
+                tolerance = sum(p.half for p in parts) + stated.half
+                yield Instance(
+                    f"{_label(key)} · {_where(stated)}",
+                    stated.value,
+                    total,
+                    tolerance,
+                    [stated.term.ref, *(p.term.ref for p in parts)],
+                    abs(stated.value - total) <= tolerance + 1e-9,
+                    " + ".join(p.term.ref.text for p in parts) + f"; stated: “{stated.sentence[:100]}”",
+                    sensitivity={stated.term.ref.key: 1.0},
+                )
+        if not ran:
+            raise Skip("no share of a named group of things with figures of their own is stated in this run")
+
+
+def _text_only(found: list[Observation]) -> list[Observation]:
+    return [o for o in found if o.origin == "text"]
+
+
 RECONCILIATION_CHECKS: tuple[Check, ...] = (
     StatedLevels(
         "stated_levels_agree",
@@ -614,6 +653,13 @@ RECONCILIATION_CHECKS: tuple[Check, ...] = (
         "reconciliation",
         "A stated share (占…的 %) equals its part ÷ its whole × 100, each level taken from a table, a chart or the "
         "text.",
+    ),
+    StatedGroupShares(
+        "stated_group_shares_sum",
+        "statements",
+        "reconciliation",
+        "A stated share of a group (三者合计占比 64.3%) equals the sum of its members' stated shares of the same "
+        "whole.",
     ),
     StatedRatios(
         "stated_ratios_sum",

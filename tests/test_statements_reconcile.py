@@ -98,8 +98,37 @@ def test_every_disagreement_on_the_samples_is_a_pinned_finding_of_the_publisher(
         "stated_levels_agree": 10,
         "stated_growth_agrees": 5,
         "stated_shares_agree": 13,  # 13th: 英国 金融服务 2.6 亿美元 is not its 24.4 % (findings.toml)
+        "stated_group_shares_sum": 0,
         "stated_ratios_sum": 0,
     }
+
+
+def test_a_stated_share_of_a_group_is_the_sum_of_its_members_shares(samples: dict[str, Curated]) -> None:
+    import copy
+
+    from schemas.checks import Context
+    from schemas.values import SourceValues
+
+    check = next(c for c in RECONCILIATION_CHECKS if c.name == "stated_group_shares_sum")
+
+    def instances(curated: dict[str, Curated]) -> list[Any]:
+        ctx = Context({sid: SourceValues(sid, c) for sid, c in curated.items()}, stated_facts())
+        return list(check.instances(ctx))
+
+    # "四者合计占比达 86.6%" (29.4 + 24.4 + 21.0 + 11.8) and "三者合计占比 64.3%" (44.7 + 14.0 + 5.6): both agree.
+    clean = instances(samples)
+    got = sorted((i.observed, round(i.expected, 1), i.passed) for i in clean)
+    assert got == [(64.3, 64.3, True), (86.6, 86.6, True)]
+    # The group's share printed otherwise: exactly that instance fails, with the group's and the members' cells.
+    report = copy.copy(samples[REPORT_ID])
+    report.frames = dict(report.frames)
+    statements = report.frames["statements"].copy()
+    row = statements.index[(statements["value_text"] == "86.6") & statements["subject_key"].str.contains("、")][0]
+    statements.loc[row, "value"] = 88.6
+    report.frames["statements"] = statements
+    changed = instances({**samples, REPORT_ID: report})
+    failing = [i for i in changed if not i.passed]
+    assert len(failing) == 1 and failing[0].observed == 88.6 and len(failing[0].cells) == 5
 
 
 def test_pies_and_bar_charts_of_fields_reconcile_with_the_text(samples: dict[str, Curated]) -> None:

@@ -448,3 +448,16 @@ def test_a_rate_after_a_list_of_measures_is_each_ones_and_from_to_lists_pair_up(
         ("华北地区", "集聚度", "2022"),
         ("华北地区", "离岸集聚度", "2022"),
     ]
+
+
+def test_the_n_of_them_are_the_last_n_the_paragraph_gave_figures_of_or_the_list_of_n() -> None:
+    got = _parse(
+        "2022年，中国企业承接德国医药服务外包执行额 4.5亿美元，占离岸医药服务外包执行额的 20.4%；承接法国和瑞士执行额"
+        "分别为 3.6亿美元和 2.4亿美元，占比分别为 16.2%和 10.8%。三者合计占比达 47.4%。"
+        "中国承接中东欧服务外包业务主要集中在波兰、捷克和匈牙利，三者总计占比超过 60%。"
+    )
+    together = [(r["value_text"], r["subject"], r["subject_key"], r["measure"]) for r in got if "者" in r["subject"]]
+    assert together == [
+        ("47.4", "三者合计", "中国·德国·医药服务、中国·法国·医药服务、中国·瑞士·医药服务", "离岸执行额"),
+        ("60", "三者总计", "中国·波兰、中国·捷克、中国·匈牙利", None),
+    ]
