@@ -472,7 +472,7 @@ class _Parser:
 
     def anaphoric(self, phrase: Phrase) -> bool:
         """A bare size word ("规模分别为…") stands for the measure already in view, not a measure of its own."""
-        return self.clean(phrase.text) in self.rules.raw["anaphoric_measures"]
+        return self.subject_tail.sub("", self.clean(phrase.text)) in self.rules.raw["anaphoric_measures"]
 
     def listed(self, text: str) -> list[Phrase]:
         """The items a clause lists after 为/是/包括 ("…的城市有5个，分别为杭州市、无锡市"), if all are names."""
@@ -689,6 +689,11 @@ class _Parser:
         规模. A business line or industry stays the subject (制造业服务外包, 软件和信息技术服务业). Prose only: a
         chart's title topic stays its subject, as its series may name the measure ("出口额", "增速")."""
         topic = phrase.segment
+        if phrase.measure is None and topic and topic.endswith("市场") and "·" not in topic and not phrase.items:
+            # "全球医药市场年均增速为 5.3%": a market's growth is of its size
+            phrase.measure, phrase.measure_text = topic + "规模", "规模"
+            phrase.segment, phrase.topic = "", topic
+            return phrase
         if phrase.measure not in self.rules.raw["topic_measures"] or not phrase.measure_text:
             return phrase
         if not topic or "·" in topic or self.business_line.search(topic):

@@ -461,3 +461,11 @@ def test_the_n_of_them_are_the_last_n_the_paragraph_gave_figures_of_or_the_list_
         ("47.4", "三者合计", "中国·德国·医药服务、中国·法国·医药服务、中国·瑞士·医药服务", "离岸执行额"),
         ("60", "三者总计", "中国·波兰、中国·捷克、中国·匈牙利", None),
     ]
+
+
+def test_a_markets_growth_is_of_its_size_and_a_bare_size_word_later_is_that_size() -> None:
+    got = _rows("预计2022—2026年全球数据标注市场年均增速为12.5%，2026年规模将达到3.2万亿美元。")
+    assert got == [
+        (12.5, "全球", "数据标注市场规模", "2022-2026", "cagr"),
+        (3.2, "全球", "数据标注市场规模", "2026", "level"),
+    ]
