@@ -935,6 +935,20 @@ class _Document:
             state.whole = None
             last_year = self.sentence(para, s0, sentence, state, last_year, index, enums)
             parent = copy.copy(state)
+        self.measure_from_what_follows(self.out[self.para_start :])
+
+    def measure_from_what_follows(self, rows: list[Statement]) -> None:
+        """A rate printed before any measure of its subject ("美洲地区云计算服务增速超过 40%。2021年，…其中云计算服务
+        合同额 115 亿美元，同比增长 40.5%") is of the measure the paragraph then gives that subject."""
+        for k, st in enumerate(rows):
+            if st.measure is not None or st.relation not in _RATE_RELATIONS:
+                continue
+            keys = set(_members(st.subject_key))
+            later = next((x for x in rows[k + 1 :] if x.measure and x.subject_key in keys), None)
+            if later is not None:
+                st.measure = later.measure
+                if st.whole_key and st.whole_key.endswith("|None"):
+                    st.whole_key = st.whole_key.removesuffix("None") + later.measure
 
     def sentence(
         self,
@@ -1472,6 +1486,17 @@ class _Document:
             base.mode = w.mode
         m = full_measure(self.rules, base.mode, base.measure, base.market) if base.measure else measure
         return f"{base.key(default)}|{m}"
+
+
+_RATE_RELATIONS = ("yoy_growth", "cagr", "share", "share_change", "growth_change")
+
+
+def _members(key: str) -> list[str]:
+    """A group's keys ("东部地区、西部地区·设计服务" → 东部地区·设计服务, 西部地区·设计服务), or the key itself."""
+    who, _, what = key.partition("·")
+    if "、" not in who:
+        return [key]
+    return [f"{w}·{what}" if what else w for w in who.split("、")]
 
 
 _FROM = re.compile(r"[从由]")

@@ -469,3 +469,12 @@ def test_a_markets_growth_is_of_its_size_and_a_bare_size_word_later_is_that_size
         (12.5, "全球", "数据标注市场规模", "2022-2026", "cagr"),
         (3.2, "全球", "数据标注市场规模", "2026", "level"),
     ]
+
+
+def test_a_rate_before_any_measure_of_its_subject_takes_the_one_the_paragraph_then_gives_it() -> None:
+    got = _rows(
+        "华南和华北地区咨询服务外包增速超过25%。2022年，华南地区承接咨询服务外包执行额 30.1 亿美元，同比增长 26.4%；"
+        "华北地区咨询服务外包执行额 20.5 亿美元，同比增长 25.8%。亚太地区游戏服务增速超过50%。"
+    )
+    assert got[0] == (25.0, "华南地区、华北地区·咨询服务", "执行额", "2022", "yoy_growth")
+    assert got[-1][2] is None  # nothing later says which measure: none is guessed
