@@ -852,6 +852,8 @@ class _Document:
         self.fiscal: set[int] = set()  # years this paragraph names as fiscal years (财年)
         self.calendar: set[int] = set()  # years the current sentence prints as calendar years
         self.part_labels: dict[tuple[int, int], str] = {}  # periods the sentence names within years (2021H1)
+        self.para_start = 0  # where the current paragraph's statements begin in out
+        self.perspective = re.compile(rules.raw["perspective"])
 
     def values(self, sentence: str) -> list[_Value]:
         out = []
@@ -943,9 +945,19 @@ class _Document:
         for k, st in enumerate(rows):
             if st.measure is not None or st.relation not in _RATE_RELATIONS:
                 continue
+            if self.p.mode_rx.search(st.sentence[: st.sentence.find(st.value_text)]):
+                continue  # "成渝地区在岸服务外包业务…增速高达 380%": its mode is printed, its measure word is not
             keys = set(_members(st.subject_key))
-            later = next((x for x in rows[k + 1 :] if x.measure and x.subject_key in keys), None)
-            if later is not None:
+            # What the paragraph then gives this subject, as long as no new perspective (从离岸业务看) begins first;
+            # never the measure before (the sentence before may be of another quantity of the same entity).
+            later = None
+            for x in rows[k + 1 :]:
+                if self.perspective.match(x.sentence):
+                    break
+                if x.measure and x.subject_key in keys:
+                    later = x
+                    break
+            if later is not None and later.measure is not None:
                 st.measure = later.measure
                 if st.whole_key and st.whole_key.endswith("|None"):
                     st.whole_key = st.whole_key.removesuffix("None") + later.measure
@@ -1656,6 +1668,8 @@ def full_measure(rules: Rules, mode: str | None, measure: str | None, market: st
         return measure
     if mode is None and market and measure in rules.raw.get("market_mode_measures", ()):
         mode = rules.raw["market_mode"]
+    if mode and measure.startswith(tuple(rules.modes.values())):
+        return measure  # a measure carried over with its mode ("离岸执行额") keeps the one it has
     return (mode or "") + measure
 
 

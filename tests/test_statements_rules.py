@@ -478,3 +478,11 @@ def test_a_rate_before_any_measure_of_its_subject_takes_the_one_the_paragraph_th
     )
     assert got[0] == (25.0, "华南地区、华北地区·咨询服务", "执行额", "2022", "yoy_growth")
     assert got[-1][2] is None  # nothing later says which measure: none is guessed
+
+
+def test_a_measure_carried_with_its_mode_under_a_perspective_keeps_one_mode() -> None:
+    got = _rows(
+        "从离岸业务看，华南地区服务外包业务主要集中在软件研发服务、测试服务等领域，分别占华南地区离岸执行额的30.1%、20.5%；"
+        "云计算服务、数据标注服务、法律流程服务增速较快，同比分别增长120.5%、88.1%、60.2%。"
+    )
+    assert [r[2] for r in got] == ["离岸执行额"] * 5  # not 离岸离岸执行额, 离岸离岸离岸执行额 …
