@@ -41,6 +41,22 @@ def test_labelled_sample_fields_are_right(rows: dict) -> None:
     assert right / total >= 0.95
 
 
+def test_the_blind_holdout_does_not_fall_below_what_it_measured(rows: dict) -> None:
+    # samples/truth/statements_holdout2_2021.json: 373 statements labelled without sight of the parser. Its target
+    # is the issue's 95 %; this floor is what it measured when it was made (89.1 % on 2026-12-02), so a change that
+    # reads prose worse fails here even where the development sample does not see it.
+    from tests.statements_eval import ROOT
+
+    blind = ROOT / "samples" / "truth" / "statements_holdout2_2021.json"
+    right = total = 0
+    for doc in DOCS:
+        r, t, _ = accuracy(doc, rows[doc], blind)
+        right, total = right + r, total + t
+    print(f"\n  blind holdout: {right}/{total} fields right ({right / total:.1%})")
+    assert total >= 5 * 370
+    assert right / total >= 0.89
+
+
 def _parse(text: str, year: int = 2021, section: str | None = None) -> list[dict]:
     """Statements of one paragraph; ``section``: the entity its section heading names (四、新加坡)."""
     from extractors.statements import State
