@@ -376,6 +376,29 @@ def test_an_edition_year_is_validated_once_no_source_still_extracted_can_be_of_i
     assert list(stream.curated()) == ["a1", "b1", "a2", "nameless", "a3"], "catalog order, as curate_stage gives"
 
 
+def test_warm_workers_are_spawned_at_once_and_the_night_takes_them(single, editions, tmp_path):
+    """`soetl run` starts the pool while Prefect's server starts (flows/parallel.WarmWorkers): its processes
+    exist before any task is submitted, the night's NightWorkers of the same plan runs on them and closes
+    them; a pool the night did not take is closed with the WarmWorkers."""
+    from flows.parallel import NightWorkers, Plan, WarmWorkers
+
+    plan = Plan(2)
+    with WarmWorkers(plan) as warm:
+        warm.start()
+        runner = WarmWorkers._waiting[plan][1]
+        assert len(runner._executor._processes) == 2, "spawned before any task is submitted"
+        summary = _run(editions / "catalog.toml", tmp_path / "data", workers=2)
+        assert plan not in WarmWorkers._waiting and runner._executor is None, "taken by the night, and closed"
+    assert rows(tmp_path / "data" / "curated") == rows(single["data"] / "curated")
+    assert summary.checks == single["summary"].checks
+    with WarmWorkers(plan) as unused:
+        unused.start()
+        runner = WarmWorkers._waiting[plan][1]
+        with NightWorkers(Plan(3)) as other:
+            assert other.get() is not runner, "another plan's pool is its own"
+    assert runner._executor is None and plan not in WarmWorkers._waiting
+
+
 def test_a_process_pool_gives_the_same_rows(single, editions, tmp_path):
     summary = _run(editions / "catalog.toml", tmp_path / "data", workers=2)
     assert summary.extracted_on == "in 2 worker processes"
