@@ -91,8 +91,13 @@ def run(
         from flows import progress
 
         bars = Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), console=console)
+        from flows.parallel import Plan, WarmWorkers, dask_address_default, default_workers
+
         preload = _preload()
-        with api_server(), bars:
+        # The flow's worker processes start (and import) while the server does: both are seconds of imports.
+        plan = Plan(workers if workers is not None else default_workers(), dask_address or dask_address_default())
+        warm = WarmWorkers(plan)
+        with warm, api_server(while_starting=warm.start), bars:
             preload.join()
             progress.install(progress.RichReporter(bars))
             from flows.pipeline import run_once

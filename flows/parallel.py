@@ -121,6 +121,53 @@ class Opaque:
         self.value = value
 
 
+def _import_the_night() -> None:
+    """In a worker process: import what its tasks will unpickle (Prefect, the extractors, the checks)."""
+    import flows.pipeline  # noqa: F401
+    import flows.stages  # noqa: F401
+    import schemas.validate  # noqa: F401
+
+
+class WarmWorkers:
+    """The night's worker processes started early (``start()``: while Prefect's temporary server starts, see
+    flows/cli.py), each importing what its tasks need meanwhile; the flow's NightWorkers of the same plan then
+    takes them instead of starting its own. Its context closes them if the flow did not take them. Only a
+    process pool is started early (a Dask cluster's workers run already)."""
+
+    _waiting: dict[Plan, tuple[ExitStack, Any]] = {}
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+
+    def start(self) -> None:
+        if self.plan.in_process or self.plan.dask_address or self.plan in WarmWorkers._waiting:
+            return
+        stack = ExitStack()
+        try:
+            runner = stack.enter_context(self.plan.runner())
+            # Straight to the pool (not runner.submit: no task run, and the flow's context is the one its
+            # tasks must carry): each call spawns a process, as none is idle yet.
+            for _ in range(self.plan.workers):
+                runner._executor.submit(_import_the_night)
+        except BaseException:
+            stack.close()
+            raise
+        WarmWorkers._waiting[self.plan] = (stack, runner)
+
+    @staticmethod
+    def take(plan: Plan) -> tuple[ExitStack, Any] | None:
+        """The started pool of ``plan``, now the caller's to close; None when none waits."""
+        return WarmWorkers._waiting.pop(plan, None)
+
+    def __enter__(self) -> WarmWorkers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        left = WarmWorkers.take(self.plan)
+        if left is not None:
+            left[0].close()
+
+
 class NightWorkers:
     """The night's task runner (``plan.runner()``), started on first use and shared by extraction and
     validation: a pool's processes cost seconds each to start, once a night rather than once a stage.
@@ -136,6 +183,8 @@ class NightWorkers:
         """The running task runner; raises what starting it raises (no cluster at the address …)."""
         if self.plan.in_process:
             return None
+        if self._runner is None and (warm := WarmWorkers.take(self.plan)) is not None:
+            self._stack, self._runner = warm
         if self._runner is None:
             stack = ExitStack()
             try:

@@ -178,8 +178,14 @@ def _extract_all(
     fingerprint: str,
     storage: Path,
     refresh: bool = False,
-) -> None:
-    """Extract every landed source where the plan says: here one after another, or on its task runner."""
+    then: Any = None,
+) -> bool:
+    """Extract every landed source where the plan says: here one after another, or on its task runner.
+
+    When sources go to the task runner, ``then(outcome)`` is called for each landed source as soon as its
+    extraction is judged (the cached ones first), while the others are still being extracted; the runner is
+    fed a few sources ahead of the ones it has finished, so that what ``then`` submits to it (an edition
+    year's validation) runs before the rest of the extraction, not after it. Returns whether it was called."""
     plan = workers.plan
     todo = [o for o in outcomes if o.landed is not None]
 
@@ -201,7 +207,7 @@ def _extract_all(
     for outcome in cached:
         _extract(outcome, lambda o=outcome: extractor(**parameters(o), return_state=True))
     if not fresh:
-        return
+        return False
     get_run_logger().info("extracting %d sources %s", len(fresh), plan.describe())
     try:
         runner = workers.get()
@@ -210,14 +216,73 @@ def _extract_all(
             outcome.errors.append(name_error(exc, outcome.source.id, "extract"))
             outcome.errors[-1].hint = f"could not start extraction {plan.describe()}: check the address, --workers"
         log_error(get_run_logger(), fresh[0].errors[-1])
-        return
+        return False
+    then = then or (lambda outcome: None)
+    going = {id(o) for o in fresh}
+    for outcome in [o for o in outcomes if id(o) not in going]:
+        then(outcome)
     stranded: list[SourceOutcome] = []
-    futures = [runner.submit(extractor, parameters(o)) for o in fresh]
-    for outcome, future in zip(fresh, futures, strict=True):
-        _extract(outcome, lambda f=future: (f.wait(), f.state)[1], stranded)
+    ahead = 3 * max(1, plan.workers)  # submitted and not yet judged: enough to keep every worker busy
+    futures = [runner.submit(extractor, parameters(o)) for o in fresh[:ahead]]
+    for i, outcome in enumerate(fresh):
+        if i + ahead < len(fresh):
+            futures.append(runner.submit(extractor, parameters(fresh[i + ahead])))
+        _extract(outcome, lambda f=futures[i]: (f.wait(), f.state)[1], stranded)
+        if outcome not in stranded:
+            then(outcome)
     if stranded:
         workers.discard()  # a dead worker broke the pool: validation starts another
         _retry_alone(stranded, extractor, parameters)
+        for outcome in stranded:
+            then(outcome)
+    return True
+
+
+class _Streamed:
+    """Curation and validation while the extraction goes on (flows/pipeline._extract_all's ``then``): each
+    source is curated here as soon as its extraction is judged, and an edition year is validated (on the
+    night's workers) as soon as no source still being extracted can be of it: every such source has a
+    catalog year, another one. What it gives equals what curate_stage and validate_stage give afterwards."""
+
+    def __init__(self, outcomes: list[SourceOutcome], data: Path, runner: Any, cache: Any) -> None:
+        self.data, self.runner, self.cache = data, runner, cache
+        self.order = {o.source.id: i for i, o in enumerate(outcomes)}
+        self.pending = {o.source.id: o for o in outcomes if o.landed is not None}
+        self._curated: dict[str, Any] = {}
+        self._validation: Any = None
+        self._released: set[Any] = set()
+
+    @property
+    def validation(self) -> Any:
+        if self._validation is None:
+            from flows.stages import EditionValidation  # pandera, pyarrow: late
+
+            pdf_paths = {o.source.id: self.data / o.landed.path for o in self.pending.values() if o.landed}
+            self._validation = EditionValidation(pdf_paths, self.runner, self.cache())
+        return self._validation
+
+    def take(self, outcome: SourceOutcome) -> None:
+        validation = self.validation  # before the source leaves pending: its PDF's path is known
+        self.pending.pop(outcome.source.id, None)
+        if outcome.proceeds:
+            from flows.stages import curate_source
+
+            item, error = curate_source(outcome, self.data)
+            if error is not None:
+                outcome.errors.append(error)
+            else:
+                self._curated[outcome.source.id] = item
+        from flows.stages import edition_groups
+
+        for year, members in edition_groups(self.curated()).items():
+            still = [o for o in self.pending.values() if o.source.year is None or o.source.year == year]
+            if year is not None and year not in self._released and not still:
+                self._released.add(year)
+                validation.release(year, members)
+
+    def curated(self) -> dict[str, Any]:
+        """The sources curated so far, in catalog order (as curate_stage gives them)."""
+        return {s: self._curated[s] for s in sorted(self._curated, key=self.order.__getitem__)}
 
 
 def _runner_for_checks(pool: NightWorkers) -> Any:
@@ -335,7 +400,20 @@ def nightly(
     summary.extracted_on = plan.describe()
     with NightWorkers(plan) as pool:  # extraction and validation share its processes; gone after them
         outcomes = _land_all(sources, raw_dir)
-        _extract_all(outcomes, extractor, pool, data, spec_dir, fingerprint, cache_dir / "prefect", refresh)
+        by_id = {o.source.id: o for o in outcomes}
+
+        def validation_cache() -> Any:
+            from flows.stages import ValidationCache  # pandera, pyarrow: late
+
+            # An edition year's checks depend on what the night's would, restricted to its sources.
+            return ValidationCache(
+                cache_dir / "prefect", lambda ids: _night_key(fingerprint, [by_id[i] for i in ids]), refresh
+            )
+
+        stream = _Streamed(outcomes, data, lambda: _runner_for_checks(pool), validation_cache)
+        streamed = _extract_all(
+            outcomes, extractor, pool, data, spec_dir, fingerprint, cache_dir / "prefect", refresh, stream.take
+        )
 
         key = _night_key(fingerprint, outcomes)
         if not refresh and (same := _same_night(data, key, outcomes)) is not None:
@@ -347,16 +425,8 @@ def nightly(
             _artifacts(summary)
             return final_state(summary)
 
-        from flows.stages import (  # pandera, pyarrow: late
-            ValidationCache,
-            curate_stage,
-            publish_stage,
-            report_stage,
-            revisions_stage,
-            validate_stage,
-        )
+        from flows.stages import curate_stage, publish_stage, report_stage, revisions_stage, validate_stage
 
-        by_id = {o.source.id: o for o in outcomes}
         run_errors: list[SourceError] = []
 
         def absorb(errors: list[SourceError]) -> None:
@@ -365,16 +435,20 @@ def nightly(
 
         # quote(): the stages' inputs are whole sources' frames; Prefect would walk and hash every one of them
         # to record the task's inputs (seconds per stage on a large catalogue) for runs that are never cached.
-        curated, errors = curate_stage(quote([o for o in outcomes if o.proceeds]), data)
-        absorb(errors)
+        if streamed:  # curated and validated (or being validated) while the extraction went on
+            curated = stream.curated()
+        else:
+            curated, errors = curate_stage(quote([o for o in outcomes if o.proceeds]), data)
+            absorb(errors)
         good = [o for o in outcomes if o.proceeds and o.source.id in curated]
         pdf_paths = {o.source.id: data / o.landed.path for o in good if o.landed}
         checked = {o.source.id: curated[o.source.id] for o in good}
-        # An edition year's checks depend on what the night's would, restricted to its sources.
-        cache = ValidationCache(
-            cache_dir / "prefect", lambda ids: _night_key(fingerprint, [by_id[i] for i in ids]), refresh
-        )
-        validation, errors = validate_stage(checked, pdf_paths, lambda: _runner_for_checks(pool), cache)
+        if streamed:
+            validation, errors = stream.validation.finish(checked)
+        else:
+            validation, errors = validate_stage(
+                checked, pdf_paths, lambda: _runner_for_checks(pool), validation_cache()
+            )
     absorb(errors)
     good = [o for o in good if o.proceeds]
     summary.failed_datasets = sorted(validation.failed_datasets())

@@ -118,8 +118,12 @@ def run_lock(data_dir: Path, wait: float | None = None) -> Iterator[Path]:
 
 
 @contextmanager
-def api_server() -> Iterator[str | None]:
-    """The Prefect API this run talks to: the configured one, or a temporary one tied to this process."""
+def api_server(while_starting: Callable[[], None] | None = None) -> Iterator[str | None]:
+    """The Prefect API this run talks to: the configured one, or a temporary one tied to this process.
+
+    ``while_starting()`` is called once its URL is the run's (explicit_api), before it answers: with a
+    temporary server, while the server process is still importing (seconds), such as to start worker
+    processes that will talk to it."""
     from prefect.settings import (
         PREFECT_API_URL,
         PREFECT_SERVER_EPHEMERAL_ENABLED,
@@ -127,22 +131,26 @@ def api_server() -> Iterator[str | None]:
     )
 
     if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
+        if while_starting is not None:
+            while_starting()
         yield PREFECT_API_URL.value() or None  # a configured server, or none (Prefect then says so)
         return
     server = TemporaryServer()
     try:
-        server.start(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value())
-    except RuntimeError as exc:
-        server.stop()
-        raise ServerDidNotStart(
-            f"Prefect's temporary API server did not start within "
-            f"{PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()} s ({str(exc).splitlines()[0]}); "
-            "on a busy machine raise PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, or run "
-            "`prefect server start` and point PREFECT_API_URL at it"
-        ) from None
-    try:
+        server.launch()
         with explicit_api(server.api_url):
             try:
+                try:
+                    if while_starting is not None:
+                        while_starting()
+                    server.wait(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value())
+                except RuntimeError as exc:
+                    raise ServerDidNotStart(
+                        f"Prefect's temporary API server did not start within "
+                        f"{PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()} s ({str(exc).splitlines()[0]}); "
+                        "on a busy machine raise PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, or run "
+                        "`prefect server start` and point PREFECT_API_URL at it"
+                    ) from None
                 yield server.api_url
             finally:
                 _drain_prefect_workers()
@@ -198,14 +206,20 @@ class TemporaryServer:
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/api"
 
-    def start(self, timeout: float) -> None:
-        import httpx
+    def launch(self) -> None:
+        """Start the server process (its URL is known from now on); ``wait`` for it to answer."""
         from prefect.logging.configuration import ensure_logging_setup
 
         ensure_logging_setup()  # the flow's modules, which configure it, may still be loading (flows/cli.py)
         self.port = _free_port()
         logging.getLogger("prefect").info("Starting temporary server on http://127.0.0.1:%s", self.port)
         self.process = self._launch()
+
+    def wait(self, timeout: float) -> None:
+        """Until its /health answers; RuntimeError when it exits or does not answer within ``timeout`` s."""
+        import httpx
+
+        assert self.process is not None, "launch() first"
         give_up = time.monotonic() + timeout
         with httpx.Client(timeout=5.0) as client:
             while time.monotonic() < give_up:

@@ -12,6 +12,7 @@ import logging
 import re
 import shutil
 from collections.abc import Callable
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,19 +37,28 @@ def curate_stage(outcomes: list[SourceOutcome], data: Path) -> tuple[dict[str, C
     curated: dict[str, Curated] = {}
     errors: list[SourceError] = []
     for outcome in outcomes:
-        source_id = outcome.source.id
-        try:
-            item = curate(outcome.extraction, source_id, outcome.source.year or outcome.extraction.year)
-            add_vintages(item)  # which edition printed each year-keyed value, with its cell
-            # Image paths relative to the data dir, so the published data stays valid when the dir moves.
-            figures = item.frames["figures"]
-            figures["image_path"] = [_relative(p, data) for p in figures["image_path"]]
-        except Exception as exc:  # noqa: BLE001 - a header the spec does not know, a bug: this source only
-            errors.append(name_error(exc, source_id, "curate"))
-            log_error(get_run_logger(), errors[-1])
-            continue
-        curated[source_id] = item
+        item, error = curate_source(outcome, data)
+        if error is not None:
+            errors.append(error)
+        else:
+            curated[outcome.source.id] = item
     return curated, errors
+
+
+def curate_source(outcome: SourceOutcome, data: Path) -> tuple[Any, SourceError | None]:
+    """One source's curated datasets, or (its shaping raised) the error, named and logged."""
+    source_id = outcome.source.id
+    try:
+        item = curate(outcome.extraction, source_id, outcome.source.year or outcome.extraction.year)
+        add_vintages(item)  # which edition printed each year-keyed value, with its cell
+        # Image paths relative to the data dir, so the published data stays valid when the dir moves.
+        figures = item.frames["figures"]
+        figures["image_path"] = [_relative(p, data) for p in figures["image_path"]]
+    except Exception as exc:  # noqa: BLE001 - a header the spec does not know, a bug: this source only
+        error = name_error(exc, source_id, "curate")
+        log_error(_logger(), error)
+        return None, error
+    return item, None
 
 
 def _relative(path: str | None, data: Path) -> str | None:
@@ -78,6 +88,24 @@ class ValidationCache:
         return not self.refresh and (self.storage / key).is_file()
 
 
+def edition_groups(curated: dict[str, Curated]) -> dict[Any, dict[str, Curated]]:
+    """The sources of each edition year, in the order they come (the years in the order they first appear)."""
+    groups: dict[Any, dict[str, Curated]] = {}
+    for source_id, item in curated.items():
+        groups.setdefault(_edition_year(item), {})[source_id] = item
+    return groups
+
+
+def _group_work(
+    year: Any, members: dict[str, Curated], pdf_paths: dict[str, Path], cache: ValidationCache | None
+) -> tuple[Any, dict[str, Any], bool]:
+    """One edition year's validation task, its parameters, and whether the cache holds its result."""
+    task, key = cache.task(members) if cache else (validate_group_task.with_options(persist_result=False), None)
+    params = {"edition": f"edition {year}" if year is not None else "no edition year", "curated": Opaque(members),
+              "pdf_paths": {s: pdf_paths[s] for s in members if s in pdf_paths}, "cache_key": key}  # fmt: skip
+    return task, params, cache is not None and key is not None and cache.holds(key)
+
+
 def validate_stage(
     curated: dict[str, Curated],
     pdf_paths: dict[str, Path],
@@ -90,25 +118,61 @@ def validate_stage(
     asked for only when two years or more need checking) they run side by side, a task each; else, or when
     it gives None, here, one after another. With ``cache``, a year whose sources are unchanged is read
     from it (here: a worker would cost more than the read)."""
-    from schemas.validate import ValidationRun
-    from schemas.vintages import merge_runs
-
-    logger = _logger()
-    groups: dict[Any, dict[str, Curated]] = {}
-    for source_id, item in curated.items():
-        groups.setdefault(_edition_year(item), {})[source_id] = item
-    work = []  # (task, its parameters, served from the cache)
-    for year, members in groups.items():
-        task, key = cache.task(members) if cache else (validate_group_task.with_options(persist_result=False), None)
-        params = {"edition": f"edition {year}" if year is not None else "no edition year", "curated": Opaque(members),
-                  "pdf_paths": {s: pdf_paths[s] for s in members if s in pdf_paths}, "cache_key": key}  # fmt: skip
-        work.append((task, params, cache is not None and key is not None and cache.holds(key)))
+    work = [_group_work(year, members, pdf_paths, cache) for year, members in edition_groups(curated).items()]
     on = runner() if runner is not None and sum(not cached for _, _, cached in work) > 1 else None
     futures = [on.submit(task, params) if on is not None and not cached else None for task, params, cached in work]
     done = [
         _group_outcome(f.result if f is not None else lambda t=task, p=params: t(**p), params["curated"].value)
         for (task, params, _), f in zip(work, futures, strict=True)
     ]
+    return _merged(done)
+
+
+class EditionValidation:
+    """Each edition year validated as soon as its sources are known (``release``), on ``runner()`` (the night's
+    workers, asked for at the first year not in the cache), while the night's other sources are still being
+    extracted; ``finish`` gives what validate_stage gives for the same sources. A year validated on a worker
+    pool that broke meanwhile (a worker died extracting another source) is validated again."""
+
+    def __init__(self, pdf_paths: dict[str, Path], runner: Callable[[], Any], cache: ValidationCache | None) -> None:
+        self.pdf_paths, self.runner, self.cache = pdf_paths, runner, cache
+        self._started: dict[Any, tuple[Any, dict[str, Any], Any]] = {}  # year → task, parameters, future or None
+
+    def release(self, year: Any, members: dict[str, Curated]) -> None:
+        task, params, cached = _group_work(year, members, self.pdf_paths, self.cache)
+        on = None if cached else self.runner()
+        self._started[year] = (task, params, on.submit(task, params) if on is not None else None)
+
+    def finish(self, curated: dict[str, Curated]) -> tuple[Any, list[SourceError]]:
+        """The night's validation of ``curated``: a year released with other sources than it holds now, or never
+        released, is validated here and now."""
+        done = []
+        for year, members in edition_groups(curated).items():
+            task, params, future = self._started.get(year, (None, None, None))
+            if params is None or list(params["curated"].value) != list(members):
+                task, params, _ = _group_work(year, members, self.pdf_paths, self.cache)
+                future = None
+            done.append(_group_outcome(self._outcome(task, params, future), members))
+        return _merged(done)
+
+    def _outcome(self, task: Any, params: dict[str, Any], future: Any) -> Callable[[], Any]:
+        def result() -> Any:
+            if future is None:
+                return task(**params)
+            try:
+                return future.result()
+            except BrokenProcessPool:  # a worker died on another task and took this one down: once more, here
+                return task(**params)
+
+        return result
+
+
+def _merged(done: list[tuple[Any, dict[str, set[str]], list[SourceError]]]) -> tuple[Any, list[SourceError]]:
+    """The edition years' validations as one run, logged with its tally."""
+    from schemas.validate import ValidationRun
+    from schemas.vintages import merge_runs
+
+    logger = _logger()
     runs = [group_run for group_run, _, _ in done]
     run = runs[0] if len(runs) == 1 else merge_runs(runs) if runs else ValidationRun([], {})
     # A check failing in one edition year keeps that year's sources' datasets back, not every edition's.

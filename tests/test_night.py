@@ -305,6 +305,100 @@ def test_a_source_whose_validation_crashes_is_left_out_and_its_year_alone_is_tou
     assert {s: sorted(d) for s, d in run.failing_by_source.items()} == {s: sorted(d) for s, d in others.items()}
 
 
+def test_edition_years_validated_as_they_come_give_what_validate_stage_gives(
+    harness, curated_editions, outside_a_flow
+):
+    """The night's workers validate each edition year as soon as its sources are in (flows/pipeline._Streamed):
+    the same judgement as validating every year afterwards; a year released with other sources than it holds
+    at the end is validated again, with those it holds."""
+    from prefect.task_runners import ProcessPoolTaskRunner
+
+    from flows.stages import EditionValidation, edition_groups, validate_stage
+
+    curated, paths = curated_editions["curated"], curated_editions["paths"]
+    here, _ = validate_stage(curated, paths)
+    years = list(edition_groups(curated).items())
+    with ProcessPoolTaskRunner(max_workers=2) as runner:
+        streamed = EditionValidation(paths, lambda: runner, None)
+        for year, members in years:
+            streamed.release(year, members)
+        there, errors = streamed.finish(curated)
+        assert not errors and _judged(there) == _judged(here)
+        stale = EditionValidation(paths, lambda: runner, None)
+        year, members = years[0]
+        stale.release(year, {s: members[s] for s in list(members)[:1]} if len(members) > 1 else {})
+        again, _ = stale.finish(curated)
+    assert _judged(again) == _judged(here)
+
+
+def test_an_edition_year_is_validated_once_no_source_still_extracted_can_be_of_it(tmp_path, monkeypatch):
+    import pandas as pd
+
+    import flows.stages as stages
+    from flows.catalog import SourceEntry
+    from flows.fetch import Landed
+    from flows.pipeline import SourceOutcome, _Streamed
+
+    released: list[tuple] = []
+
+    class Recorder:
+        def __init__(self, pdf_paths, runner, cache):  # type: ignore[no-untyped-def]
+            self.pdf_paths = pdf_paths
+
+        def release(self, year, members):  # type: ignore[no-untyped-def]
+            released.append((year, list(members)))
+
+    class Item:
+        def __init__(self, year):  # type: ignore[no-untyped-def]
+            self.frames = {"rows": pd.DataFrame({"edition_year": pd.array([year], dtype="Int64")})}
+
+    monkeypatch.setattr(stages, "EditionValidation", Recorder)
+    monkeypatch.setattr(stages, "curate_source", lambda o, data: (Item(o.source.year or o.extraction), None))
+
+    def outcome(source_id, year, found="extracted"):  # type: ignore[no-untyped-def]
+        landed = Landed(source_id=source_id, url="", path=f"raw/{source_id}.pdf", sha256="0", bytes=1,
+                        status="copied", fetched_at="")  # fmt: skip
+        return SourceOutcome(SourceEntry(source_id, "", year=year), landed=landed, extraction=found)
+
+    a1, b1, a2, nameless, a3 = (outcome("a1", 2021), outcome("b1", 2021), outcome("a2", 2022),
+                                outcome("nameless", None, 2022), outcome("a3", 2023))  # fmt: skip
+    stream = _Streamed([a1, b1, a2, nameless, a3], tmp_path, None, lambda: None)
+    stream.take(a1)
+    assert released == [], "b1 (2021) is still being extracted"
+    stream.take(b1)
+    assert released == [], "a source of no catalog year could yet be of 2021"
+    stream.take(nameless)
+    assert released == [(2021, ["a1", "b1"])]
+    stream.take(a3)
+    assert released[1:] == [(2023, ["a3"])], "2022 waits for a2"
+    stream.take(a2)
+    assert released[2:] == [(2022, ["a2", "nameless"])]
+    assert list(stream.curated()) == ["a1", "b1", "a2", "nameless", "a3"], "catalog order, as curate_stage gives"
+
+
+def test_warm_workers_are_spawned_at_once_and_the_night_takes_them(single, editions, tmp_path):
+    """`soetl run` starts the pool while Prefect's server starts (flows/parallel.WarmWorkers): its processes
+    exist before any task is submitted, the night's NightWorkers of the same plan runs on them and closes
+    them; a pool the night did not take is closed with the WarmWorkers."""
+    from flows.parallel import NightWorkers, Plan, WarmWorkers
+
+    plan = Plan(2)
+    with WarmWorkers(plan) as warm:
+        warm.start()
+        runner = WarmWorkers._waiting[plan][1]
+        assert len(runner._executor._processes) == 2, "spawned before any task is submitted"
+        summary = _run(editions / "catalog.toml", tmp_path / "data", workers=2)
+        assert plan not in WarmWorkers._waiting and runner._executor is None, "taken by the night, and closed"
+    assert rows(tmp_path / "data" / "curated") == rows(single["data"] / "curated")
+    assert summary.checks == single["summary"].checks
+    with WarmWorkers(plan) as unused:
+        unused.start()
+        runner = WarmWorkers._waiting[plan][1]
+        with NightWorkers(Plan(3)) as other:
+            assert other.get() is not runner, "another plan's pool is its own"
+    assert runner._executor is None and plan not in WarmWorkers._waiting
+
+
 def test_a_process_pool_gives_the_same_rows(single, editions, tmp_path):
     summary = _run(editions / "catalog.toml", tmp_path / "data", workers=2)
     assert summary.extracted_on == "in 2 worker processes"

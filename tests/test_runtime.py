@@ -92,3 +92,25 @@ def test_kill_9_of_a_run_takes_its_api_server_down(tmp_path):
             run.kill()
         if server is not None and alive(server):
             os.kill(server, signal.SIGKILL)  # never leave an orphan behind, even when the test fails
+
+
+def test_while_starting_runs_with_the_servers_url_before_the_server_answers(monkeypatch):
+    """`soetl run` starts its worker processes there (flows/cli.py): seconds of imports beside the server's.
+    (The server's process is a stand-in: a first server on a fresh Prefect home spends its start migrating.)"""
+    from flows.runtime import TemporaryServer, api_server
+
+    seen: list[str] = []
+
+    class Process:
+        def terminate(self) -> None:
+            seen.append("stopped")
+
+        def wait(self, timeout: float | None = None) -> int:
+            return 0
+
+    monkeypatch.setattr(TemporaryServer, "_launch", lambda self: seen.append("launched") or Process())
+    monkeypatch.setattr(TemporaryServer, "wait", lambda self, timeout: seen.append("the server answers"))
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    with api_server(while_starting=lambda: seen.append(os.environ.get("PREFECT_API_URL", "no URL"))) as url:
+        assert url and seen == ["launched", url, "the server answers"]
+    assert seen[-1] == "stopped"
