@@ -853,7 +853,7 @@ class _Document:
         self.calendar: set[int] = set()  # years the current sentence prints as calendar years
         self.part_labels: dict[tuple[int, int], str] = {}  # periods the sentence names within years (2021H1)
         self.para_start = 0  # where the current paragraph's statements begin in out
-        self.perspective = re.compile(rules.raw["perspective"])
+        self.perspective = rules.rx("perspective")
 
     def values(self, sentence: str) -> list[_Value]:
         out = []
@@ -957,7 +957,7 @@ class _Document:
                 if x.measure and x.subject_key in keys:
                     later = x
                     break
-            if later is not None and later.measure is not None:
+            if later is not None:
                 st.measure = later.measure
                 if st.whole_key and st.whole_key.endswith("|None"):
                     st.whole_key = st.whole_key.removesuffix("None") + later.measure
@@ -984,7 +984,7 @@ class _Document:
             ctx.span = state.span  # "…2021－2026年年均增长4.6%。其中，项目服务支出年均增长5.5%"
         ctx.forecast_at = m.start() if (m := re.search(self.rules.raw["forecast"], sentence)) else None
         ctx.year_end = bool(re.search(self.rules.raw["year_end"], sentence))
-        if m := re.match(self.rules.raw["perspective"], sentence):
+        if m := self.perspective.match(sentence):
             ctx.mode = self.rules.modes[m.group("mode")]  # "从离岸业务看，…": every figure is offshore
         for c0, c1 in _split(sentence, _CLAUSE_SEP):
             clause = sentence[c0:c1]
@@ -1055,12 +1055,13 @@ class _Document:
             return None
         n = _count(m.group("n"))
         listed = next((e for e in reversed(enums) if len(e) == n), None)
-        last_clause = re.split(f"[{_CLAUSE_SEP}]", before.rstrip(_CLAUSE_SEP))[-1]
-        items = self.p.split_items(self.p.clean(last_clause))
-        if len(items) == n - 1 and len(tail := re.split("和|及|与", items[-1], maxsplit=1)) == 2:
-            items = items[:-1] + tail  # "波兰、捷克和匈牙利": the count says the last 和 joins two
-        if listed is None and len(items) == n:
-            listed = [self.p.phrase_of_item(it, objects="承接" in before) for it in items]
+        if listed is None:
+            last_clause = re.split(f"[{_CLAUSE_SEP}]", before.rstrip(_CLAUSE_SEP))[-1]
+            items = self.p.split_items(self.p.clean(last_clause))
+            if len(items) == n - 1 and len(tail := re.split("和|及|与", items[-1], maxsplit=1)) == 2:
+                items = items[:-1] + tail  # "波兰、捷克和匈牙利": the count says the last 和 joins two
+            if len(items) == n:
+                listed = [self.p.phrase_of_item(it, objects="承接" in before) for it in items]
         measure = None
         if listed is not None:
             keys = [self.item_state(state, listed, k).key(self.rules.default_subject) for k in range(n)]
@@ -1112,11 +1113,9 @@ class _Document:
         sentence = ctx.text
         numbers = [v for v in in_clause if v.kind != "ratio"]
         ratios = [v for v in in_clause if v.kind == "ratio"]
-        from_to = bool(
-            _FROM.search(sentence[c0 : in_clause[0].start])
-            and _TO.search(clause)
-            and len(in_clause) == 2
-        )
+        # "从 A 增长至 B": a change from one figure to another (two of them), or from one list to another
+        changes = bool(_FROM.search(sentence[c0 : in_clause[0].start]) and _TO.search(clause))
+        from_to = changes and len(in_clause) == 2
         n_vals = len(re.split(r"[：:]", ratios[0].text)) if ratios else len(numbers)
         items: list[Phrase] | None = None
         year_items: list[int] | None = None
@@ -1125,7 +1124,7 @@ class _Document:
                 if len(cand) == n_vals or (phrase.all_items and len(numbers) == 1):
                     items = cand
                     break
-                if n_vals == 2 * len(cand) and _FROM.search(sentence[c0 : in_clause[0].start]) and _TO.search(clause):
+                if changes and n_vals == 2 * len(cand):
                     items = cand + cand  # "A、B由2021年的 a1、b1 增至2022年的 a2、b2": each list is the items'
                     named = sorted({a for y0, _, a, b in ctx.years if y0 < c0 and b is None})
                     if len(named) >= 2 and not any(c0 <= y0 < c0 + len(clause) for y0, *_ in ctx.years):
