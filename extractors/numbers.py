@@ -8,8 +8,9 @@ import unicodedata
 # Printed in empty cells of Chinese statistical tables for "no data".
 MISSING_MARKS = {"", "—", "–", "-", "－", "——", "…", "...", "/", "／", "*", "×"}
 _NUMBER = re.compile(r"^([+-]?)(\d+(?:\.\d+)?)(%?)$")
-# A footnote mark glued to a number: superscript digits or a bracketed/circled mark at the end.
-_FOOTNOTE_TAIL = re.compile(r"(?:[\u00b9\u00b2\u00b3\u2070-\u2079]+|\[\d+\]|[\u2460-\u2473])$")
+# A footnote mark glued to a number: superscript digits, a bracketed or circled mark, or an asterisk, dagger
+# or reference mark (1847.3*, 2473.7＊, 81.6※, 12.5†) at the end. Alone, * is a missing mark (above).
+_FOOTNOTE_TAIL = re.compile(r"(?:[\u00b9\u00b2\u00b3\u2070-\u2079]+|\[\d+\]|[\u2460-\u2473]|(?<=[\d%％])[*＊※†‡]+)$")
 _CJK = r"\u2e80-\u9fff\uff00-\uffef\u3000-\u303f"
 _CJK_SPACE = re.compile(rf"(?<=[{_CJK}])\s+|\s+(?=[{_CJK}])")
 

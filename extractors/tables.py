@@ -274,8 +274,10 @@ def _read_piece(
     if grid is None or grid.n_cols != first.n_cols:
         grid = read_table(content, bbox, columns=first.col_edges)
     if grid is not None and _repeats_header(grid, first):
-        # The first page's header printed again: as many header rows as there.
-        grid.header_rows = min(first.header_rows, grid.n_rows)
+        # The first page's header printed again: as many header rows as there, unless it reads as fewer
+        # (its wrapped lines merged) and a data row follows sooner: that row is the body's.
+        head = grid.matrix()[: first.header_rows]
+        grid.header_rows = next((r for r, row in enumerate(head) if r and is_data(row)), len(head))
     return grid
 
 

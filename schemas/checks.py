@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import itertools
 import re
+import tomllib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -25,6 +27,11 @@ import pandas as pd
 from extractors.model import ExtractedTable
 from schemas.stated import StatedFact
 from schemas.values import CellRef, SourceValues, Term, is_missing
+
+# Which provinces make each region (short names: a printed label matches by its start).
+REGION_MEMBERS: dict[str, list[str]] = tomllib.loads(
+    (Path(__file__).with_name("regions.toml")).read_text(encoding="utf-8")
+)["regions"]
 
 
 class Skip(Exception):
@@ -183,8 +190,11 @@ class ColumnSum(Check):
     total: Rows = Rows("")
     columns: tuple[str, ...] = ()
     group_by: tuple[str, ...] = ("year",)
-    # A component table whose caption matches lists only some rows (部分省市): their sum is at most the total.
-    partial_caption: str | None = None
+    # Components that are members of the group (provinces of a region, ``members``: the component column
+    # naming each): their sum equals the total only where every member of the group is listed
+    # (schemas/regions.toml), and is at most the total where some are. Captions word this differently
+    # (部分省市, 主要省市, 各省市) or not at all; the list itself says it.
+    members: str | None = None
     # Within one table every total row must have components; across tables a total may have none listed.
     totals_need_components: bool = True
 
@@ -220,7 +230,7 @@ class ColumnSum(Check):
             cells += [values.ref(self.total.dataset, r, self.columns[0]) for r in totals]
             yield Instance(label, len(totals), 1, 0, cells, False, f"{len(totals)} total rows for {label}")
             return
-        partial = self._partial(values, comps)
+        partial = self._partial(values, key, comps)
         for column in self.columns:
             terms = [t for r in comps if (t := values.term(self.components.dataset, r, column))]
             total = values.term(self.total.dataset, totals[0], column)
@@ -230,7 +240,7 @@ class ColumnSum(Check):
             tolerance = sum(t.half_unit for t in terms) + total.half_unit
             if partial:
                 passed = observed <= total.value + tolerance
-                note = "only some rows are listed (caption says 部分): their sum must not exceed the total"
+                note = "only some members are listed: their sum must not exceed the total"
             else:
                 passed = abs(observed - total.value) <= tolerance
                 note = ""
@@ -246,15 +256,17 @@ class ColumnSum(Check):
                 sensitivity=_sum_sensitivity(terms, total),
             )
 
-    def _partial(self, values: SourceValues, rows: list[int]) -> bool:
-        if self.partial_caption is None:
+    def _partial(self, values: SourceValues, key: tuple[Any, ...], rows: list[int]) -> bool:
+        if self.members is None:
             return False
-        for row in rows:
-            ref = values.ref(self.components.dataset, row, self.columns[0])
-            table = values.tables.get(ref.table_id or "")
-            if table is not None and re.search(self.partial_caption, table.caption):
-                return True
-        return False
+        listed = [str(values.get(self.components.dataset, r, self.members) or "") for r in rows]
+        whole = REGION_MEMBERS.get(str(key[-1]).removesuffix("地区"))
+        if whole is None:
+            # A group the division does not know: complete only where every caption says so (各省市, 全部).
+            tables = {values.ref(self.components.dataset, r, self.columns[0]).table_id for r in rows}
+            captions = [getattr(values.tables.get(t or ""), "caption", "") for t in tables]
+            return not all(re.search(r"各|全部|所有", c) for c in captions)
+        return not all(any(label.startswith(m) for label in listed) for m in whole)
 
 
 @dataclass(frozen=True)
@@ -274,10 +286,10 @@ class JoinedSum(Check):
             here, there = values.frames.get(self.dataset), values.frames.get(self.other)
             if here is None or there is None or not len(here) or not len(there):
                 continue
-            index = {_group_key(values, self.other, int(r), self.join): int(r) for r in there.index}
+            index = {self._key(values, self.other, int(r)): int(r) for r in there.index}
             for row in here.index:
                 raw = _group_key(values, self.dataset, int(row), self.join)
-                key = tuple(self.rename.get(v, v) if isinstance(v, str) else v for v in raw)
+                key = self._key(values, self.dataset, int(row))
                 match = index.get(key)
                 for parts, target in self.sums:
                     terms = [t for c in parts if (t := values.term(self.dataset, int(row), c))]
@@ -296,6 +308,18 @@ class JoinedSum(Check):
                     if total is None or len(terms) != len(parts):
                         continue
                     yield _sum_instance(f"{_fmt_key(raw)} · {'+'.join(parts)} = {self.other}.{target}", terms, total)
+
+
+    def _key(self, values: SourceValues, dataset: str, row: int) -> tuple[Any, ...]:
+        """The row's join key, its labels renamed; a total row's labels are one word whichever it prints
+        (总计, 合计, 全国): tables of one report may word their totals differently."""
+        total = dataset in values.frames and "is_total" in values.frames[dataset] and bool(
+            values.get(dataset, row, "is_total")
+        )
+        raw = _group_key(values, dataset, row, self.join)
+        return tuple(
+            ("总计" if total else self.rename.get(v, v)) if isinstance(v, str) else v for v in raw
+        )
 
 
 def _sum_instance(label: str, terms: list[Term], total: Term) -> Instance:
@@ -920,12 +944,13 @@ CHECKS: tuple[Check, ...] = (
         "province_execution",
         "sum",
         "表8-2…8-5: a region's provinces add up to its 表8-1 row where the table lists all of them "
-        "(表8-5, 各省市), and to at most that row where it lists only some (部分省市); amounts and shares.",
+        "(表8-5's 东北), and to at most that row where it lists only some (表8-2's 东部 without 海南); amounts "
+        "and shares.",
         components=Rows("province_execution"),
         total=Rows("region_execution", _PART),
         columns=("execution_usd_100m", "offshore_usd_100m", "execution_share_pct", "offshore_share_pct"),
         group_by=("year", "region"),
-        partial_caption="部分",
+        members="province",
         totals_need_components=False,
     ),
     JoinedSum(
@@ -934,7 +959,7 @@ CHECKS: tuple[Check, ...] = (
         "sum",
         "表10-1 against 表8-1: a region's 示范城市 + 带动城市 amounts equal its 表8-1 amount (全国 = 总计).",
         other="region_execution",
-        rename={"东部": "东部地区", "中部": "中部地区", "西部": "西部地区", "东北": "东北地区", "全国": "总计"},
+        rename={"东部": "东部地区", "中部": "中部地区", "西部": "西部地区", "东北": "东北地区"},
         sums=(
             (("demo_execution_usd_100m", "driven_execution_usd_100m"), "execution_usd_100m"),
             (("demo_offshore_usd_100m", "driven_offshore_usd_100m"), "offshore_usd_100m"),

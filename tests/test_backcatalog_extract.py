@@ -4,7 +4,9 @@ data: read cell by cell against their truth, as tests/test_variants_extract.py r
 - annual_report_2020: 表3-1 unruled with gutters of 0.4 em, narrower than a word gap, so that a row of
   figures reads as one run of text as wide as the table (the shape of prose) and the header's years are
   wrapped over 年;
-- annual_report_2021-alt1: 表10-1's group labels over their sub-labels with no rule between them.
+- annual_report_2021-alt1: 表10-1's group labels over their sub-labels with no rule between them;
+- city_evaluation_2019-alt1: 附1-2's last row (平均) alone on the next page, under a repeated header whose
+  wrapped two levels read as one row (the header took the row, and it came out as a table of its own).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import pytest
 from extractors.extract import extract_pdf
 from tests.test_variants_extract import _wrong
 
-EDITIONS = ("annual_report_2020", "annual_report_2021-alt1")
+EDITIONS = ("annual_report_2020", "annual_report_2021-alt1", "city_evaluation_2019-alt1")
 
 
 @pytest.fixture(scope="module")

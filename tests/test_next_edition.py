@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -96,6 +97,14 @@ def _table(
 
 
 def _render(tmp: Path, name: str, body: str) -> Path:
+    # A character the subset lacks is not drawn, and where no system font has it either, WeasyPrint drops
+    # the text around it (a caption's 表 took the title and captions with it): fail here, naming it.
+    from fontTools.ttLib import TTFont
+
+    covered = TTFont(str(FONT)).getBestCmap()
+    text = html.unescape(re.sub(r"<[^>]+>", "", body))
+    missing = sorted({c for c in text if not c.isspace() and ord(c) not in covered})
+    assert not missing, f"add {''.join(missing)} to tests/fixtures/make_font_subset.py's EXTRA and run it"
     path = tmp / name
     head = f'<meta charset="utf-8"><style>{CSS}</style>'
     doc = f"<!doctype html><html><head>{head}</head><body>{body}</body></html>"

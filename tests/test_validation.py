@@ -376,3 +376,48 @@ def test_instances_carry_cells_with_provenance(samples: dict[str, Curated], stat
     assert [c.text for c in amounts.cells] == ["1847.3", "228.5", "112.7", "76.3", "2264.8"]
     assert {(c.dataset, c.table_id, c.page) for c in amounts.cells} == {("region_execution", "表8-1", 39)}
     assert amounts.tolerance == pytest.approx(5 * 0.05)
+
+
+# ---------------------------------------------------------------- checks that hold on other wordings
+
+
+def _instances(samples: dict[str, Curated], name: str) -> dict[str, Instance]:
+    ctx = Context({sid: SourceValues(sid, c) for sid, c in samples.items()}, [])
+    check = next(c for c in CHECKS if c.name == name)
+    return {i.key: i for i in check.instances(ctx)}
+
+
+def test_a_region_is_complete_when_its_provinces_are_all_listed_whatever_the_caption_says(
+    samples: dict[str, Curated],
+) -> None:
+    """表8-2 lists 9 of 东部's 10 provinces (no 海南), 表8-5 all 3 of 东北's: a sum at most the region's,
+    and a sum equal to it. An older edition words 部分省市 as 主要省市, a careless one says 各省市 over
+    a partial list: the list itself decides."""
+    got = _instances(samples, "provinces_within_region")
+    assert got["2021 东部地区 · execution_usd_100m"].relation == "le"
+    assert got["2021 东北地区 · execution_usd_100m"].relation == "eq"
+
+    reworded = copy.deepcopy(samples)
+    tables = reworded[REPORT_ID].tables
+    tables["表8-2"].caption = tables["表8-2"].caption.replace("部分", "主要")
+    tables["表8-5"].caption = tables["表8-5"].caption.replace("各", "主要")
+    frame = reworded[REPORT_ID].frames["province_execution"]
+    frames = reworded[REPORT_ID].frames
+    frames["province_execution"] = frame[frame["province"] != "吉林省"]  # 东北 now lists 2 of its 3
+    got = _instances(reworded, "provinces_within_region")
+    assert got["2021 东部地区 · execution_usd_100m"].relation == "le"
+    assert got["2021 东部地区 · execution_usd_100m"].passed
+    northeast = got["2021 东北地区 · execution_usd_100m"]
+    assert northeast.relation == "le" and northeast.passed
+
+
+def test_totals_join_whichever_word_each_table_prints(samples: dict[str, Curated]) -> None:
+    """表10-1's 全国 row is 表8-1's 总计 row; a report that prints 全国 (or 合计) in 表8-1 too is the same."""
+    before = _instances(samples, "clusters_match_regions")
+    reworded = copy.deepcopy(samples)
+    regions = reworded[REPORT_ID].frames["region_execution"]
+    regions.loc[regions["is_total"], "region"] = "全国"
+    after = _instances(reworded, "clusters_match_regions")
+    assert sorted(after) == sorted(before)
+    assert [(k, i.passed) for k, i in sorted(after.items())] == [(k, i.passed) for k, i in sorted(before.items())]
+    assert any(k.startswith("2021 全国") for k in after)
