@@ -259,13 +259,14 @@ class ColumnSum(Check):
     def _partial(self, values: SourceValues, key: tuple[Any, ...], rows: list[int]) -> bool:
         if self.members is None:
             return False
-        listed = [str(values.get(self.components.dataset, r, self.members) or "") for r in rows]
+        # The group's last key names the whole (group_by ends with the region).
         whole = REGION_MEMBERS.get(str(key[-1]).removesuffix("地区"))
         if whole is None:
             # A group the division does not know: complete only where every caption says so (各省市, 全部).
             tables = {values.ref(self.components.dataset, r, self.columns[0]).table_id for r in rows}
             captions = [getattr(values.tables.get(t or ""), "caption", "") for t in tables]
             return not all(re.search(r"各|全部|所有", c) for c in captions)
+        listed = [str(values.get(self.components.dataset, r, self.members) or "") for r in rows]
         return not all(any(label.startswith(m) for label in listed) for m in whole)
 
 
@@ -309,13 +310,10 @@ class JoinedSum(Check):
                         continue
                     yield _sum_instance(f"{_fmt_key(raw)} · {'+'.join(parts)} = {self.other}.{target}", terms, total)
 
-
     def _key(self, values: SourceValues, dataset: str, row: int) -> tuple[Any, ...]:
         """The row's join key, its labels renamed; a total row's labels are one word whichever it prints
         (总计, 合计, 全国): tables of one report may word their totals differently."""
-        total = dataset in values.frames and "is_total" in values.frames[dataset] and bool(
-            values.get(dataset, row, "is_total")
-        )
+        total = "is_total" in values.frames[dataset] and bool(values.get(dataset, row, "is_total"))
         raw = _group_key(values, dataset, row, self.join)
         return tuple(
             ("总计" if total else self.rename.get(v, v)) if isinstance(v, str) else v for v in raw
