@@ -12,7 +12,7 @@ import logging
 import re
 import shutil
 from collections.abc import Callable
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import CancelledError
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -116,13 +116,13 @@ def validate_stage(
     left out. The checks between reports (a notice and the annual report of its year) hold within one
     edition year, so the years are independent: on ``runner()`` (the night's worker processes or cluster,
     asked for only when two years or more need checking) they run side by side, a task each; else, or when
-    it gives None, here, one after another. With ``cache``, a year whose sources are unchanged is read
+    it gives None, here, one after another (as is a year whose task the pool lost). With ``cache``, a year whose sources are unchanged is read
     from it (here: a worker would cost more than the read)."""
     work = [_group_work(year, members, pdf_paths, cache) for year, members in edition_groups(curated).items()]
     on = runner() if runner is not None and sum(not cached for _, _, cached in work) > 1 else None
     futures = [on.submit(task, params) if on is not None and not cached else None for task, params, cached in work]
     done = [
-        _group_outcome(f.result if f is not None else lambda t=task, p=params: t(**p), params["curated"].value)
+        _group_outcome(_outcome(task, params, f), params["curated"].value)
         for (task, params, _), f in zip(work, futures, strict=True)
     ]
     return _merged(done)
@@ -131,8 +131,8 @@ def validate_stage(
 class EditionValidation:
     """Each edition year validated as soon as its sources are known (``release``), on ``runner()`` (the night's
     workers, asked for at the first year not in the cache), while the night's other sources are still being
-    extracted; ``finish`` gives what validate_stage gives for the same sources. A year validated on a worker
-    pool that broke meanwhile (a worker died extracting another source) is validated again."""
+    extracted; ``finish`` gives what validate_stage gives for the same sources. A year whose task the pool
+    lost (a worker died extracting another source, and the night closed the broken pool) is validated here."""
 
     def __init__(self, pdf_paths: dict[str, Path], runner: Callable[[], Any], cache: ValidationCache | None) -> None:
         self.pdf_paths, self.runner, self.cache = pdf_paths, runner, cache
@@ -152,19 +152,28 @@ class EditionValidation:
             if params is None or list(params["curated"].value) != list(members):
                 task, params, _ = _group_work(year, members, self.pdf_paths, self.cache)
                 future = None
-            done.append(_group_outcome(self._outcome(task, params, future), members))
+            done.append(_group_outcome(_outcome(task, params, future), members))
         return _merged(done)
 
-    def _outcome(self, task: Any, params: dict[str, Any], future: Any) -> Callable[[], Any]:
-        def result() -> Any:
-            if future is None:
-                return task(**params)
-            try:
-                return future.result()
-            except BrokenProcessPool:  # a worker died on another task and took this one down: once more, here
-                return task(**params)
 
-        return result
+def _outcome(task: Any, params: dict[str, Any], future: Any) -> Callable[[], Any]:
+    """One edition year's validation: its worker's result (``future``), or, when there is none, here."""
+
+    def result() -> Any:
+        if future is None:
+            return task(**params)
+        try:
+            return future.result()
+        except (Exception, CancelledError) as exc:  # noqa: BLE001 - see below
+            # The task catches whatever validating raises, so this is the pool lost under it: a worker that
+            # died on another source broke it (BrokenProcessPool), or the night closed the broken pool while
+            # this year's task was still being handed to it (Prefect then cancels it, or finds no executor).
+            # The checks are pure: once more, here.
+            _logger().warning("%s: its validation on the workers was lost (%s: %s); validating it here",
+                              params["edition"], type(exc).__name__, exc)  # fmt: skip
+            return task(**params)
+
+    return result
 
 
 def _merged(done: list[tuple[Any, dict[str, set[str]], list[SourceError]]]) -> tuple[Any, list[SourceError]]:

@@ -341,6 +341,25 @@ def test_edition_years_validated_as_they_come_give_what_validate_stage_gives(
     assert _judged(again) == _judged(here)
 
 
+def test_a_year_handed_to_a_pool_the_night_closes_is_validated_here(harness, curated_editions, outside_a_flow):
+    """A worker that dies extracting one source breaks the pool, and the night closes it (NightWorkers.discard)
+    while edition years released to it may still be on their way there (Prefect hands a task over from a
+    thread of its own). Those years are validated here, not lost as errors of their sources."""
+    from flows.parallel import NightWorkers, Plan
+    from flows.stages import EditionValidation, edition_groups, validate_stage
+
+    curated, paths = curated_editions["curated"], curated_editions["paths"]
+    here, _ = validate_stage(curated, paths)
+    with NightWorkers(Plan(2)) as pool:
+        streamed = EditionValidation(paths, pool.get, None)
+        for year, members in edition_groups(curated).items():
+            streamed.release(year, members)
+        pool.discard()
+        there, errors = streamed.finish(curated)
+    assert not errors, errors
+    assert _judged(there) == _judged(here)
+
+
 def test_an_edition_year_is_validated_once_no_source_still_extracted_can_be_of_it(tmp_path, monkeypatch):
     import pandas as pd
 
