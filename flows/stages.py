@@ -116,8 +116,8 @@ def validate_stage(
     left out. The checks between reports (a notice and the annual report of its year) hold within one
     edition year, so the years are independent: on ``runner()`` (the night's worker processes or cluster,
     asked for only when two years or more need checking) they run side by side, a task each; else, or when
-    it gives None, here, one after another (as is a year whose task the pool lost). With ``cache``, a year whose sources are unchanged is read
-    from it (here: a worker would cost more than the read)."""
+    it gives None, here, one after another (as is a year whose task the pool lost). With ``cache``, a year
+    whose sources are unchanged is read from it (here: a worker would cost more than the read)."""
     work = [_group_work(year, members, pdf_paths, cache) for year, members in edition_groups(curated).items()]
     on = runner() if runner is not None and sum(not cached for _, _, cached in work) > 1 else None
     futures = [on.submit(task, params) if on is not None and not cached else None for task, params, cached in work]

@@ -485,7 +485,7 @@ class _Reaper:
     def _watch(self) -> None:
         import signal
 
-        while not self._stop.wait(0.02):
+        while not self._stop.wait(0.005):
             for pid in self._descendants():
                 try:
                     opened = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
@@ -496,6 +496,19 @@ class _Reaper:
                     self.killed += 1
 
 
+def _padded(pdf: Path, times: int) -> None:
+    """The PDF's pages ``times`` over: a generated edition is read in a fraction of a second, which a loaded
+    machine's reaper can miss; the victim's worker must be caught with it open, in the pool and alone."""
+    from pypdf import PdfReader, PdfWriter
+
+    reader, writer = PdfReader(pdf), PdfWriter()
+    for _ in range(times):
+        for page in reader.pages:
+            writer.add_page(page)
+    with pdf.open("wb") as out:
+        writer.write(out)
+
+
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="finding the worker that has the PDF open needs /proc")
 def test_a_worker_that_dies_takes_only_its_own_source_down(single, editions, tmp_path):
     """A worker killed outright breaks the whole process pool. The sources it took down are run again,
@@ -503,9 +516,11 @@ def test_a_worker_that_dies_takes_only_its_own_source_down(single, editions, tmp
     from flows.catalog import load_catalog
 
     victim = next(s for s in load_catalog(editions / "catalog.toml") if s.id.startswith(CHANGED))
+    catalog = shutil.copytree(editions, tmp_path / "editions") / "catalog.toml"
+    _padded(catalog.parent / victim.url, 25)
     data = tmp_path / "data"
     with _Reaper(f"/raw/{victim.id}/") as reaper:  # the landed copy, which only a worker opens
-        summary = _run(editions / "catalog.toml", data, workers=2)
+        summary = _run(catalog, data, workers=2)
     assert reaper.killed >= 2, "the victim's worker is killed in the pool, and again alone"
     died = [e for e in summary.errors if e.source_id == victim.id]
     assert any("died" in e.message and "alone" in e.message for e in died), died

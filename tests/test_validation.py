@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from functools import cache
 from pathlib import Path
 
@@ -301,6 +301,7 @@ def test_single_value_corruptions_are_caught_and_located(
 ) -> None:
     started = time.perf_counter()
     plan = _corruption_plan(samples, stated)
+    reading = _checks_reading(samples, stated)
     clean = {sid: SourceValues(sid, c) for sid, c in samples.items()}
     targets = _targets(extractions)
     assert len(targets) >= 200
@@ -322,7 +323,8 @@ def test_single_value_corruptions_are_caught_and_located(
             printed, float(cell.value or 0.0), need if need is not None else 5 * unit, -1 if n % 2 else 1
         )
         try:
-            run = validate({**samples, sid: curate(result, sid)}, stated, schemas=False)
+            # Only the checks with a cell of this table: a failure must name the cell, so no other can.
+            run = validate({**samples, sid: curate(result, sid)}, stated, checks=reading[sid, table_id], schemas=False)
         finally:
             corrupted_text, cell.text = cell.text, printed
         named = _failure_naming(run, sid, table_id, page, bbox)
@@ -351,6 +353,16 @@ def test_single_value_corruptions_are_caught_and_located(
     assert not misses, misses[:10]
     mapped = {t.table_id for result in extractions for t in result.tables if t.dataset}
     assert tables_hit == mapped  # components and totals of every table
+
+
+def _checks_reading(samples: dict[str, Curated], stated: list[StatedFact]) -> dict[tuple, list]:
+    """(source, table) → the checks with a cell of that table in some instance, on the clean data."""
+    ctx = Context({sid: SourceValues(sid, c) for sid, c in samples.items()}, stated)
+    reading: defaultdict[tuple, list] = defaultdict(list)
+    for check in CHECKS:
+        for key in {(cell.source_id, cell.table_id) for inst in check.instances(ctx) for cell in inst.cells}:
+            reading[key].append(check)
+    return reading
 
 
 def _failure_naming(run: ValidationRun, sid: str, table_id: str, page: int, bbox: tuple) -> CellRef | None:
