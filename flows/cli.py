@@ -237,7 +237,7 @@ def _print_summary(summary) -> None:  # type: ignore[no-untyped-def]
     )
     console.print(f"audit report:     {escape(str(summary.report_path or 'not written'))}")
     if summary.failed_datasets:
-        console.print(f"[red]not published (failed validation):[/red] {', '.join(summary.failed_datasets)}")
+        console.print(f"[red]not published (failed validation):[/red] {escape(summary.not_published())}")
     for error in summary.errors:
         console.print(f"[red]{escape(error.source_id)} [{escape(error.where)}]:[/red] {escape(error.message)}"
                       + (f" — {escape(error.hint)}" if error.hint else ""))  # fmt: skip

@@ -453,7 +453,8 @@ def nightly(
     good = [o for o in good if o.proceeds]
     summary.failed_datasets = sorted(validation.failed_datasets())
     summary.checks = validation.counts()
-    by_source = getattr(validation, "failing_by_source", None)
+    by_source = validation.failing_by_source
+    summary.withheld = {s: sorted(held) for s, held in validation.held_back().items()}
     published, errors = publish_stage(
         quote({o.source.id: curated[o.source.id] for o in good}), quote(good), data, run_id,
         set() if by_source is not None else set(summary.failed_datasets), fingerprint, by_source,
@@ -496,7 +497,8 @@ def _remember_night(data: Path, key: str, summary: RunSummary) -> None:
         return  # served from a fallback copy: the next night must look again
     stamp = {
         "key": key, "run_id": summary.run_id, "version": current_version(data), "published": summary.published,
-        "failed_datasets": summary.failed_datasets, "checks": summary.checks, "report_path": summary.report_path,
+        "failed_datasets": summary.failed_datasets, "withheld": summary.withheld, "checks": summary.checks,
+        "report_path": summary.report_path,
         "errors": [e.to_dict() for e in summary.errors], "sources": summary.sources,
     }  # fmt: skip
     try:
@@ -534,7 +536,7 @@ def _artifacts(summary: RunSummary) -> None:
     lines = [
         f"# soetl run {summary.run_id}",
         f"- published datasets: {', '.join(summary.published) or 'none'}",
-        f"- failed datasets (not published): {', '.join(summary.failed_datasets) or 'none'}",
+        f"- failed datasets (not published): {summary.not_published() or 'none'}",
         f"- failed sources: {', '.join(summary.failed_sources) or 'none'}",
         f"- checks: {checks.get('run', 0)} ran, {checks.get('passed', 0)} passed, {checks.get('failed', 0)} failed, "
         f"{checks.get('skipped', 0)} skipped",
@@ -631,5 +633,5 @@ def final_state(summary: RunSummary) -> Any:
         failed = ", ".join(f"{e.source_id} ({e.where})" for e in summary.errors)
         parts.append(f"{len(summary.errors)} failure(s): {failed}")
     if summary.failed_datasets:
-        parts.append("datasets failing validation (not published): " + ", ".join(summary.failed_datasets))
+        parts.append("datasets failing validation (not published): " + summary.not_published())
     return Failed(message="; ".join(parts), data=summary)

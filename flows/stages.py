@@ -25,6 +25,7 @@ from extractors.datasets import Curated, curate
 from extractors.extract import EXTRACTOR_VERSION
 from flows.parallel import Opaque
 from flows.problems import SourceError, log_error, name_error
+from flows.summary import not_published
 from flows.vintages import add_vintages
 
 if TYPE_CHECKING:
@@ -184,8 +185,8 @@ def _merged(done: list[tuple[Any, dict[str, set[str]], list[SourceError]]]) -> t
     logger = _logger()
     runs = [group_run for group_run, _, _ in done]
     run = runs[0] if len(runs) == 1 else merge_runs(runs) if runs else ValidationRun([], {})
-    # A check failing in one edition year keeps that year's sources' datasets back, not every edition's.
-    run.failing_by_source = {s: failed for _, failing, _ in done for s, failed in failing.items()}  # type: ignore[attr-defined]
+    # A failed check keeps back the datasets of the sources whose cells it shows failing, not every source's.
+    run.failing_by_source = {s: failed for _, failing, _ in done for s, failed in failing.items()}
     errors = [e for _, _, group_errors in done for e in group_errors]
     for error in errors:
         log_error(logger, error)
@@ -194,7 +195,8 @@ def _merged(done: list[tuple[Any, dict[str, set[str]], list[SourceError]]]) -> t
     tally = f"{counts['run']} checks ran: {counts['passed']} passed, {counts['failed']} failed, " \
             f"{counts['finding']} known findings, {counts['skipped']} skipped"  # fmt: skip
     if failed:
-        logger.error("%s; datasets failing validation, not published: %s", tally, ", ".join(failed))
+        held = not_published(run.held_back()) or ", ".join(failed)
+        logger.error("%s; datasets failing validation, not published: %s", tally, held)
     elif counts["run"] and not counts["skipped"] and not counts["failed"]:
         logger.info("every check passed (%s)", tally)
     else:
@@ -252,8 +254,8 @@ def validate_group_task(
         except Exception as exc:  # noqa: BLE001 - only the sources together crash it: none is validated
             errors += [name_error(exc, s, "validate") for s in ok]
             return ValidationRun([], {}), {}, errors
-    failed = run.failed_datasets()
-    return run, {s: failed for s in members if not any(e.source_id == s for e in errors)}, errors
+    held = run.failed_datasets_by_source(members)
+    return run, {s: held[s] for s in members if not any(e.source_id == s for e in errors)}, errors
 
 
 def _validate(curated: dict[str, Curated], pdf_paths: dict[str, Path]) -> Any:
@@ -365,6 +367,7 @@ def _run_facts(summary: RunSummary) -> dict[str, Any]:
         "errors": [e.to_dict() for e in summary.errors],
         "published": summary.published,
         "failed_datasets": summary.failed_datasets,
+        "withheld": summary.withheld,
     }
 
 

@@ -22,6 +22,7 @@ class RunSummary:
     sources: list[dict[str, Any]] = field(default_factory=list)
     errors: list[SourceError] = field(default_factory=list)
     failed_datasets: list[str] = field(default_factory=list)
+    withheld: dict[str, list[str]] = field(default_factory=dict)  # source → its datasets failed checks held back
     published: list[str] = field(default_factory=list)
     report_path: str | None = None
     curated_path: str | None = None
@@ -33,6 +34,11 @@ class RunSummary:
     def failed_sources(self) -> list[str]:
         return sorted({e.source_id for e in self.errors if e.source_id != "*"})
 
+    def not_published(self) -> str:
+        """The datasets failed checks held back, with the sources whose files of them keep their last good
+        version ("city_scores, facts, tables of city_evaluation_2018; …"): the other sources' files publish."""
+        return not_published(self.withheld) or ", ".join(self.failed_datasets)
+
     @property
     def ok(self) -> bool:
         return not self.errors and not self.failed_datasets
@@ -43,6 +49,16 @@ class RunSummary:
         sources = [{**row, "fetch": "not modified", "extraction": "cached"} for row in stamp.get("sources", [])]
         return cls(
             run_id=run_id, data_dir=data_dir, sources=sources, errors=[SourceError(**e) for e in stamp["errors"]],
-            failed_datasets=stamp["failed_datasets"], published=stamp["published"], report_path=stamp["report_path"],
+            failed_datasets=stamp["failed_datasets"], withheld=stamp.get("withheld", {}), published=stamp["published"],
+            report_path=stamp["report_path"],
             curated_path=f"{data_dir}/curated", checks=stamp["checks"], unchanged_since=stamp["run_id"],
         )  # fmt: skip
+
+
+def not_published(withheld: dict[str, Any]) -> str:
+    """Source → datasets held back, said dataset first: "facts, tables of a, b; city_scores of c"."""
+    by_datasets: dict[tuple[str, ...], list[str]] = {}
+    for source, held in sorted(withheld.items()):
+        if held:
+            by_datasets.setdefault(tuple(sorted(held)), []).append(source)
+    return "; ".join(f"{', '.join(held)} of {', '.join(sources)}" for held, sources in by_datasets.items())

@@ -285,7 +285,9 @@ def headline(run: ValidationRun, errors: list[dict[str, Any]]) -> dict[str, Any]
     if errors:
         parts.append(f"{len(errors)} failure(s)" + (f" in source(s) {', '.join(sources)}" if sources else ""))
     if counts["failed"]:
-        parts.append(f"{counts['failed']} check(s) failed, so {', '.join(sorted(why))} not published")
+        held = sorted(run.held_back())
+        parts.append(f"{counts['failed']} check(s) failed, so {', '.join(sorted(why))} not published"
+                     + (f" for {len(held)} source(s): {', '.join(held)}" if held else ""))  # fmt: skip
     if parts:
         return {"status": "failed", "text": "This run failed: " + "; ".join(parts) + "."}
     if counts["run"] == 0:
@@ -578,8 +580,12 @@ def _html(
     out.append(f"<div class='{box}' id='headline' data-status='{verdict['status']}'><b>{_e(verdict['text'])}</b></div>")
     why = run.why_not_published()
     if why:
-        items = "".join(f"<li><b>{_e(d)}</b>: {_e(', '.join(c))}</li>" for d, c in sorted(why.items()))
-        out.append(f"<div class='alert'><b>Not published</b> (a check on their cells failed):<ul>{items}</ul></div>")
+        held = run.held_back()
+        whose = {d: sorted(s for s, datasets in held.items() if d in datasets) for d in why}
+        items = "".join(f"<li><b>{_e(d)}</b> of {_e(', '.join(whose[d]) or 'every source')}: {_e(', '.join(c))}</li>"
+                        for d, c in sorted(why.items()))  # fmt: skip
+        out.append("<div class='alert'><b>Not published</b> (a check on their cells failed; the other sources' "
+                   f"files of these datasets are):<ul>{items}</ul></div>")  # fmt: skip
     out.append(_sources_html(content["sources"]))
     if content["errors"]:
         out.append(_errors_html(content["errors"]))

@@ -77,25 +77,37 @@ class CheckResult:
 
     def affected_datasets(self) -> set[str]:
         """Datasets publishing a cell of a failed (not merely known-finding) instance."""
-        out: set[str] = set()
-        if self.kind == "reconciliation":
-            # A stated figure that disagrees with a table, a chart or another sentence (and is no known
-            # finding) withholds the statements: the sentence is what is in doubt. The tables and charts it
-            # was compared with answer to their own sum/share/chart checks, and one misread or corrupted
-            # sentence must not hold back a table that adds up.
-            return {"statements"} if self.status == "failed" else out
+        return set().union(*self.affected_by_source().values())
+
+    def affected_by_source(self) -> dict[str | None, set[str]]:
+        """affected_datasets by the source whose cell a failed instance shows: that source's datasets are the
+        ones in doubt. None: a failure that shows no cell (a check that crashed), which holds the datasets back
+        for every source it checked."""
+        out: dict[str | None, set[str]] = {}
         failed = [i for i in self.failures if i.status == "failed"]
-        if self.status == "failed" and not failed:
-            return {self.dataset}  # the check itself crashed
+        if self.status != "failed":
+            return out
+        if not failed:
+            return {None: {self.dataset}}  # the check itself crashed
         for inst in failed:
+            if self.kind == "reconciliation":
+                # A stated figure that disagrees with a table, a chart or another sentence (and is no known
+                # finding) withholds the statements of the report that states it: the sentence is what is in
+                # doubt. The tables and charts it was compared with answer to their own sum/share/chart checks,
+                # and one misread or corrupted sentence must not hold back a table that adds up.
+                stating = {c.source_id for c in inst.cells if c.dataset == "statements"}
+                for source in stating or {c.source_id for c in inst.cells} or {None}:
+                    out.setdefault(source, set()).add("statements")
+                continue
             if not inst.cells:
-                out.add(self.dataset)
+                out.setdefault(None, set()).add(self.dataset)
             for cell in inst.cells:
+                held = out.setdefault(cell.source_id, set())
                 if cell.dataset != "stated":
-                    out.add(cell.dataset)
+                    held.add(cell.dataset)
                 if cell.table_id and self.kind not in ("schema", "mapping"):
-                    out.update(_TABLE_MIRRORS)
-        return out
+                    held.update(_TABLE_MIRRORS)
+        return {source: held for source, held in out.items() if held}
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -127,6 +139,9 @@ class ValidationRun:
     sources: dict[str, str | None]  # source id → sha256
     stated_facts: list[StatedFact] | None = None
     started_at: str = ""
+    # Source → the datasets failed checks hold back for it, where the night validated groups of sources
+    # (flows/stages.py); else held_back() works it out.
+    failing_by_source: dict[str, set[str]] | None = None
 
     def failed_datasets(self) -> set[str]:
         out: set[str] = set()
@@ -134,6 +149,24 @@ class ValidationRun:
             if result.status == "failed":
                 out |= result.affected_datasets()
         return out
+
+    def failed_datasets_by_source(self, sources: Iterable[str]) -> dict[str, set[str]]:
+        """Each of ``sources`` → the datasets a failed check holds back for it: those its own cells show failing
+        (one source's bad table does not hold back another's). A failure that shows no cell, or the cell of a
+        source not among ``sources``, holds its datasets back for all of them."""
+        out: dict[str, set[str]] = {s: set() for s in sources}
+        for result in self.failed():
+            for source, held in result.affected_by_source().items():
+                for each in [source] if source in out else out:
+                    out[each] |= held
+        return out
+
+    def held_back(self) -> dict[str, set[str]]:
+        """Source → the datasets failed checks keep from being published for it (empty sets left out)."""
+        held = self.failing_by_source
+        if held is None:
+            held = self.failed_datasets_by_source(self.sources)
+        return {source: datasets for source, datasets in held.items() if datasets}
 
     def failed(self) -> list[CheckResult]:
         return [r for r in self.results if r.status == "failed"]
@@ -160,6 +193,7 @@ class ValidationRun:
             "counts": self.counts(),
             "failed_datasets": sorted(self.failed_datasets()),
             "why_not_published": self.why_not_published(),
+            "held_back": {source: sorted(held) for source, held in sorted(self.held_back().items())},
             "stated_facts": [f.to_dict() for f in self.stated_facts] if self.stated_facts is not None else None,
             "results": [r.to_dict() for r in self.results],
         }

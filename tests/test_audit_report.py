@@ -126,7 +126,7 @@ def corrupted_run(
     html = write_report(run, curated, {NOTICE_ID: NOTICE_PDF, REPORT_ID: pdf}, folder / "reports", "corrupted")
     table = next(t for t in result.tables if t.table_id == CORRUPT_TABLE)
     cell = next(c for row in table.rows for c in row if c.text == CORRUPT_TO)
-    return {"run": run, "html": html, "cell": cell, "pdf": pdf}
+    return {"run": run, "html": html, "cell": cell, "pdf": pdf, "curated": curated}
 
 
 def test_the_corrupted_replica_reads_back_the_changed_number(corrupted_run: dict[str, Any]) -> None:
@@ -136,6 +136,33 @@ def test_the_corrupted_replica_reads_back_the_changed_number(corrupted_run: dict
         text = pdf.pages[CORRUPT_PAGE - 1].extract_text()
     assert CORRUPT_TO in text and CORRUPT_FROM not in text.split("数据来源")[0].split("表 8-1")[-1]
     assert corrupted_run["cell"].page == CORRUPT_PAGE
+
+
+def test_a_failed_check_holds_back_the_datasets_of_the_source_it_shows_only(
+    corrupted_run: dict[str, Any], tmp_path: Path
+) -> None:
+    """The report's 东部 amount fails its sums and shares: the report's region_execution, facts and tables stay
+    out, and the notice of the same year, whose own tables add up, publishes its facts and tables."""
+    from flows.publish import publish
+    from tests.test_publish import run_info, source_infos
+
+    run: ValidationRun = corrupted_run["run"]
+    held = run.held_back()
+    assert {"region_execution", "facts", "tables"} <= held[REPORT_ID]
+    assert NOTICE_ID not in held, held
+    assert run.to_dict()["held_back"] == {REPORT_ID: sorted(held[REPORT_ID])}
+    curated = corrupted_run["curated"]
+    data = tmp_path / "data"
+    publish(curated, source_infos(curated), data, run_info("corrupt-1"), exclude_by_source=held)
+    files = {p.relative_to(data / "curated").parts[0]: [] for p in (data / "curated").rglob("*.parquet")}
+    for path in (data / "curated").rglob("*.parquet"):
+        files[path.relative_to(data / "curated").parts[0]].append(path.name)
+    for dataset in ("facts", "tables"):
+        assert any(NOTICE_ID in name for name in files[dataset]), files[dataset]
+        assert not any(REPORT_ID in name for name in files[dataset]), files[dataset]
+    assert "region_execution" not in files
+    (alert,) = re.findall(r"<b>Not published</b>.*?</div>", corrupted_run["html"].read_text(encoding="utf-8"))
+    assert f"<b>region_execution</b> of {REPORT_ID}:" in alert and NOTICE_ID not in alert
 
 
 def test_the_report_outlines_the_corrupted_cell(corrupted_run: dict[str, Any]) -> None:
