@@ -48,7 +48,13 @@ def segments(line: Line, size: float, cuts: list[float] = (), soft: list[float] 
             # A word gap on a cell edge parts two labels: any gap between CJK labels (they have none
             # inside), only a gap wider than a word space between Latin words.
             latin = prev.text[-1:].isascii() and prev.text[-1:].isalpha() and word.text[:1].isascii()
-            edge = gap >= (0.45 if latin else 0.2) * size and any(prev.x1 - 1 <= c <= word.x0 + 1 for c in soft)
+            # The edge is a river's middle in the body: a CJK label wider than its column's figures (序 over
+            # single digits) may reach over it, so there the edge need only lie between the two words' centres
+            # (Latin labels of several words are set across such edges).
+            cjk = _cjk(prev.text[-1:]) and _cjk(word.text[:1])
+            edge = gap >= (0.45 if latin else 0.2) * size and any(
+                prev.x1 - 1 <= c <= word.x0 + 1 or (cjk and prev.xc < c < word.xc) for c in soft
+            )
             # 区　域, 序　号: a two-character label spaced out to its cell's width is one label.
             spaced = _single_cjk(prev) and _single_cjk(word) and gap <= 1.3 * size and len(out[-1]) == 1
             # Between two drawn column rules everything on a line is one cell's text, however wide its
@@ -61,8 +67,12 @@ def segments(line: Line, size: float, cuts: list[float] = (), soft: list[float] 
     return out
 
 
+def _cjk(char: str) -> bool:
+    return len(char) == 1 and "\u3400" <= char <= "\u9fff"
+
+
 def _single_cjk(word: Word) -> bool:
-    return len(word.text) == 1 and "\u3400" <= word.text <= "\u9fff"
+    return _cjk(word.text)
 
 
 def _seg_texts(line: Line, size: float) -> list[str]:
@@ -167,7 +177,8 @@ def column_edges(body: list[Line], vrules: list[Rule], size: float) -> tuple[lis
         and b < right
         and (b - a >= min_gap or (b - a >= 0.2 * size and _between_numbers(counted, a, b, size)))
     ]
-    rivers += _crossed_rivers(counted, rivers, left, right, max(2 * min_gap, 0.8 * size))
+    rivers = _label_gutters(counted, rivers)
+    rivers += _crossed_rivers(counted, rivers, left, right, min_gap, size)
     all_words = [w for ln in body for w in ln.words]
     edges: list[float] = []
     ruled: list[float] = []
@@ -211,11 +222,13 @@ def _spans_a_gap(word: Word, rules: list[Rule]) -> bool:
 
 
 def _crossed_rivers(
-    lines: list[Line], rivers: list[tuple[float, float]], left: float, right: float, min_width: float
+    lines: list[Line], rivers: list[tuple[float, float]], left: float, right: float, min_gap: float, size: float
 ) -> list[tuple[float, float]]:
     """Rivers one or two lines cross: a label spanning two columns (平均值 over 序号 and 城市, a total row).
 
-    Only wide ones count, and only when the lines crossing them are few; their words become spanning cells.
+    Only wide ones count, or (a rank column's gutter in a short table, set as narrow as a word space) ones
+    that every other line reaches with a number, in a table whose other gutters show it has more columns
+    than a numbered list; and only when the lines crossing them are few; their words become spanning cells.
     """
     allowed = 2 if len(lines) >= 16 else 1 if len(lines) >= 3 else 0
     if allowed < 1:
@@ -240,7 +253,10 @@ def _crossed_rivers(
         a, z = left + start * step, left + b * step
         if (
             crossing
-            and z - a >= min_width
+            and (
+                z - a >= max(2 * min_gap, 0.8 * size)
+                or (z - a >= min_gap and bool(rivers) and _numbered(lines, crossing, a, z, size))
+            )
             and left < a
             and z < right
             and not any(r[0] < z and a < r[1] for r in rivers)
@@ -248,6 +264,45 @@ def _crossed_rivers(
             out.append((a, z))
         b = max(b, start + 1)
     return out
+
+
+def _label_gutters(lines: list[Line], rivers: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Two rivers with nothing between them but a row's label, set before its row's figures in the gutter
+    of two columns (平均值 centred under 序号 and 城市): one gutter, which the label crosses as a cell
+    spanning both columns, instead of a column of its own. Only one or two lines may hold such a label."""
+    if len(lines) < 3:
+        return rivers
+    allowed = 2 if len(lines) >= 16 else 1
+    out = list(rivers)
+    k = 0
+    while k + 1 < len(out):
+        (a, left), (right, b) = out[k], out[k + 1]
+        between = [(ln, w) for ln in lines for w in ln.words if left <= w.xc <= right]
+        owners = {id(ln) for ln, _ in between}
+        if (
+            between
+            and len(owners) <= allowed
+            and all(w is ln.words[0] and not is_number(w.text) for ln, w in between)
+        ):
+            out[k : k + 2] = [(a, b)]
+            continue
+        k += 1
+    return out
+
+
+def _numbered(lines: list[Line], crossing: set[int], a: float, b: float, size: float) -> bool:
+    """Every line but the ``crossing`` ones has a number just before the gap and a word after it (a
+    label, not a leader of dots)."""
+    parted = 0
+    for k, line in enumerate(lines):
+        if k in crossing:
+            continue
+        before = [w for w in line.words if w.x1 <= a + 0.01 and a - w.x1 < 2 * size]
+        after = [w for w in line.words if w.x0 >= b - 0.01]
+        if not before or not is_number(before[-1].text) or not after or not any(ch.isalpha() for ch in after[0].text):
+            return False
+        parted += 1
+    return parted >= 2
 
 
 def _col(edges: list[float], x: float) -> int:

@@ -239,12 +239,18 @@ def _prose_sides(lines: list[Line], size: float) -> tuple[float, float] | None:
         return None
     total = edges[-1] - edges[0]
 
+    def worded(seg: list) -> bool:
+        # A row of figures, or of header labels, set with narrow gutters segments like a sentence; a
+        # sentence is words (not figures) a word space apart (not a gutter's width).
+        gaps = [b.x0 - a.x1 for a, b in zip(seg, seg[1:], strict=False) if b.x0 >= a.x1]  # not stacked words
+        return 2 * sum(is_number(w.text) for w in seg) < len(seg) and bool(gaps) and median(gaps) < 0.5 * size
+
     def prose(c: int) -> bool:
         segs = [
             seg
             for ln in lines
             for seg in segments(ln, size * 1.6)
-            if edges[c] <= (seg[0].x0 + seg[-1].x1) / 2 < edges[c + 1]
+            if edges[c] <= (seg[0].x0 + seg[-1].x1) / 2 < edges[c + 1] and worded(seg)
         ]
         words = sorted(len(seg) for seg in segs)
         return bool(words) and words[len(words) // 2] >= 4 and edges[c + 1] - edges[c] >= 0.25 * total

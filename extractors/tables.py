@@ -14,6 +14,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from statistics import median
+from typing import Any
 
 import pdfplumber
 
@@ -24,7 +26,7 @@ from extractors.layout import BBox, TextLine, clean_text
 from extractors.mapping import map_columns
 from extractors.model import Cell, ExtractedTable, HeaderCell, Provenance
 from extractors.normalize import UNIT_TAIL, label_key, normalize
-from extractors.rows import is_data
+from extractors.rows import is_data, is_number
 from extractors.spec import ReportSpec
 from extractors.structure import read_table
 
@@ -269,16 +271,44 @@ def _read_piece(
     if first is None:
         return read_table(content, bbox)
     # A continuation read on its own is right when it finds the first page's columns; where it does not
-    # (a column empty on this page), it keeps the first page's columns.
+    # (a column empty on this page), it keeps the first page's columns. Where it finds as many but places
+    # a word otherwise than they would (a few rows on this page hide a gutter the first page shows:
+    # 平均值 under 序号 and 城市 with one row above it), it keeps them too, moved as this page is.
     grid = read_table(content, bbox)
     if grid is None or grid.n_cols != first.n_cols:
         grid = read_table(content, bbox, columns=first.col_edges)
+    elif grid.n_rows - grid.header_rows < first.n_rows - first.header_rows and (
+        moved := _columns_moved(content.words_in(bbox), grid.col_edges, first.col_edges)
+    ):
+        grid = read_table(content, bbox, columns=moved)
     if grid is not None and _repeats_header(grid, first):
         # The first page's header printed again: as many header rows as there, unless it reads as fewer
         # (its wrapped lines merged) and a data row follows sooner: that row is the body's.
         head = grid.matrix()[: first.header_rows]
         grid.header_rows = next((r for r, row in enumerate(head) if r and is_data(row)), len(head))
     return grid
+
+
+def _columns_moved(words: list[Any], own: list[float], first: list[float]) -> list[float] | None:
+    """The first page's column edges, moved by as much as this page's own edges are, where under them a row's
+    label spans into an empty neighbour that its own edges gave a column of its own (a gutter hidden on this
+    page, shown on the first); None where nothing moves so, or a figure or a filled cell would move."""
+    shift = median(b - a for a, b in zip(first[1:-1], own[1:-1], strict=True)) if len(own) > 2 else 0.0
+    moved = [e + shift for e in first]
+
+    def spanned(word: Any, edges: list[float]) -> set[int]:
+        return {k for k in range(len(edges) - 1) if word.x1 > edges[k] + 1 and word.x0 < edges[k + 1] - 1}
+
+    changed = False
+    for word in words:
+        before, after = spanned(word, own), spanned(word, moved)
+        if before == after:
+            continue
+        neighbours = [w for w in words if w is not word and abs(w.yc - word.yc) < 0.5 * (word.bottom - word.top)]
+        if is_number(word.text) or not before <= after or any(spanned(w, moved) & (after - before) for w in neighbours):
+            return None
+        changed = True
+    return moved if changed else None
 
 
 def read_region(region: Region, contents: Contents) -> list[TableGrid]:

@@ -6,7 +6,15 @@ data: read cell by cell against their truth, as tests/test_variants_extract.py r
   wrapped over 年;
 - annual_report_2021-alt1: 表10-1's group labels over their sub-labels with no rule between them;
 - city_evaluation_2019-alt1: 附1-2's last row (平均) alone on the next page, under a repeated header whose
-  wrapped two levels read as one row (the header took the row, and it came out as a table of its own).
+  wrapped two levels read as one row (the header took the row, and it came out as a table of its own);
+- city_evaluation_2017-alt1 (unruled): 平均值 centred under 序号 and 城市, in the gutter between them, read
+  as a column of its own (附2-1), and, alone on a page with one row above it, under 城市 (附1-1's
+  continuation found as many columns as the first page, in other places);
+- city_evaluation_2018-alt2 (unruled, narrow gutters): 序 wider than the single digits under it reached over
+  the river's middle, so 序号 and 城市 read as one label (附2-2); and 附2-3, four rows and 平均值 under
+  a three-level header, lost every column of figures: its rows of figures and its stacked header labels
+  segmented like sentences, so they were cut as running text beside the table, and 平均值 hid the rank
+  column's gutter, narrower than a short table's rivers must be.
 """
 
 from __future__ import annotations
@@ -18,7 +26,13 @@ import pytest
 from extractors.extract import extract_pdf
 from tests.test_variants_extract import _wrong
 
-EDITIONS = ("annual_report_2020", "annual_report_2021-alt1", "city_evaluation_2019-alt1")
+EDITIONS = (
+    "annual_report_2020",
+    "annual_report_2021-alt1",
+    "city_evaluation_2019-alt1",
+    "city_evaluation_2017-alt1",
+    "city_evaluation_2018-alt2",
+)
 
 
 @pytest.fixture(scope="module")
