@@ -20,13 +20,14 @@ data: read cell by cell against their truth, as tests/test_variants_extract.py r
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
 from extractors.extract import extract_pdf
 from tests.test_variants_extract import _wrong
 
-EDITIONS = (
+SHAPES = (
     "annual_report_2020",
     "annual_report_2021-alt1",
     "city_evaluation_2019-alt1",
@@ -35,12 +36,25 @@ EDITIONS = (
 )
 
 
+def _editions() -> tuple[str, ...]:
+    """The editions above; SOETL_BACKCATALOG=all reads every edition of the catalogue (46 PDFs, a minute or two
+    on two cores), as tests/test_backcatalog_build.py builds them all."""
+    if os.environ.get("SOETL_BACKCATALOG") != "all":
+        return SHAPES
+    from samples.backcatalog import catalogue
+
+    return tuple(e.id for e in catalogue())
+
+
+EDITIONS = _editions()
+
+
 @pytest.fixture(scope="module")
 def editions(tmp_path_factory) -> dict[str, tuple]:
     from samples.backcatalog import build_all, catalogue
 
     out = tmp_path_factory.mktemp("backcatalog-extract")
-    build_all(out, [e for e in catalogue() if e.id in EDITIONS])
+    build_all(out, [e for e in catalogue() if e.id in EDITIONS], jobs=2)
     return {e: (out / f"{e}.pdf", json.loads((out / f"{e}.json").read_text(encoding="utf-8"))) for e in EDITIONS}
 
 
