@@ -250,9 +250,9 @@ def _prose_sides(lines: list[Line], size: float) -> tuple[float, float] | None:
             seg
             for ln in lines
             for seg in segments(ln, size * 1.6)
-            if edges[c] <= (seg[0].x0 + seg[-1].x1) / 2 < edges[c + 1] and worded(seg)
+            if edges[c] <= (seg[0].x0 + seg[-1].x1) / 2 < edges[c + 1]
         ]
-        words = sorted(len(seg) for seg in segs)
+        words = sorted(len(seg) if len(seg) == 1 or worded(seg) else 0 for seg in segs)  # figures vote for a table
         return bool(words) and words[len(words) // 2] >= 4 and edges[c + 1] - edges[c] >= 0.25 * total
 
     lo, hi = 0, len(edges) - 1
