@@ -287,10 +287,13 @@ class JoinedSum(Check):
             here, there = values.frames.get(self.dataset), values.frames.get(self.other)
             if here is None or there is None or not len(here) or not len(there):
                 continue
-            index = {self._key(values, self.other, int(r)): int(r) for r in there.index}
+            index = {
+                self._key(values, self.other, int(r), _group_key(values, self.other, int(r), self.join)): int(r)
+                for r in there.index
+            }
             for row in here.index:
                 raw = _group_key(values, self.dataset, int(row), self.join)
-                key = self._key(values, self.dataset, int(row))
+                key = self._key(values, self.dataset, int(row), raw)
                 match = index.get(key)
                 for parts, target in self.sums:
                     terms = [t for c in parts if (t := values.term(self.dataset, int(row), c))]
@@ -310,11 +313,10 @@ class JoinedSum(Check):
                         continue
                     yield _sum_instance(f"{_fmt_key(raw)} · {'+'.join(parts)} = {self.other}.{target}", terms, total)
 
-    def _key(self, values: SourceValues, dataset: str, row: int) -> tuple[Any, ...]:
-        """The row's join key, its labels renamed; a total row's labels are one word whichever it prints
-        (总计, 合计, 全国): tables of one report may word their totals differently."""
+    def _key(self, values: SourceValues, dataset: str, row: int, raw: tuple[Any, ...]) -> tuple[Any, ...]:
+        """The row's join key (``raw``: its labels as printed), renamed; a total row's labels are one word
+        whichever it prints (总计, 合计, 全国): tables of one report may word their totals differently."""
         total = "is_total" in values.frames[dataset] and bool(values.get(dataset, row, "is_total"))
-        raw = _group_key(values, dataset, row, self.join)
         return tuple(
             ("总计" if total else self.rename.get(v, v)) if isinstance(v, str) else v for v in raw
         )

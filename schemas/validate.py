@@ -83,10 +83,10 @@ class CheckResult:
         """affected_datasets by the source whose cell a failed instance shows: that source's datasets are the
         ones in doubt. None: a failure that shows no cell (a check that crashed), which holds the datasets back
         for every source it checked."""
+        if self.status != "failed":
+            return {}
         out: dict[str | None, set[str]] = {}
         failed = [i for i in self.failures if i.status == "failed"]
-        if self.status != "failed":
-            return out
         if not failed:
             return {None: {self.dataset}}  # the check itself crashed
         for inst in failed:
