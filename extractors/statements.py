@@ -18,6 +18,10 @@ Conventions of the output (and of the hand-labelled sample in samples/truth/stat
 - ``measure`` keeps a mode before the base word: 离岸执行额, 在岸合同额; growth, shares and changes carry the
   measure of the level they qualify. The size of a topic is one measure (``topic_measures`` in the rules):
   "全球云计算市场规模" is 全球's 云计算市场规模; a business line stays the subject (制造业服务外包 · 执行额).
+- An indicator's mean ("每万人拥有发明专利量平均为 41.65 件", "研发投入占 GDP 比重的平均值为 2.84%") has the
+  indicator as printed as its measure, the entity in view (示范城市) as its subject and relation mean, never share;
+  what it is compared with ("高于全国 2.44% 的平均水平") is that entity's level of the same measure. A level's mean
+  ("执行额平均为") keeps its measure word.
 - ``value`` is signed (a fall is negative); ``value_text`` is the number as printed.
 - ``period`` is a year, "start-end", or "FY2012" for a fiscal year (财年); part of a year is named after it
   (2021H1, 2022Q1-Q3, 2021M01-M09, 2000M04-2022M03, 2020-2021H1), so it never passes for the whole year;
@@ -998,6 +1002,24 @@ class _Document:
             head = sentence[c0 : in_clause[0].start] if in_clause else clause
             subject_text = self.p.subject_part(head.rstrip(_CLAUSE_SEP))
             counted = bool(in_clause) and self._counts_what_follows(sentence, in_clause[0])
+            if in_clause and (mean_of := self.indicator(head)) is not None:
+                # "每万人拥有发明专利量平均为 41.65 件": the members' mean of an indicator, which is the measure
+                entity, printed, name = mean_of
+                state.entity = entity or state.entity
+                state.market = state.segment = state.mode = None
+                state.measure = name
+                state.subject_text = printed or state.entity or self.rules.default_subject
+                ctx.fresh = False
+                indicator = Phrase(name, measure=name)
+                self.clause(para, offset, ctx, state, indicator, clause, c0, in_clause, enums, index, True)
+                continue
+            if in_clause and state.measure and (ref := self.reference(head, sentence, in_clause[0])) is not None:
+                # "高于全国 2.44% 的平均水平": the reference's own level of the measure in view, not a new subject
+                other = copy.copy(state)
+                other.entity, other.market, other.segment = ref[0], None, None
+                other.subject_text = ref[1]
+                self.clause(para, offset, ctx, other, Phrase(), clause, c0, in_clause, enums, index)
+                continue
             if in_clause and (them := self._the_n_of_them(subject_text, enums, state, sentence[:c0])) is not None:
                 # "四者合计占比达 86.6%": the last N things the paragraph named, together
                 together = copy.copy(state)
@@ -1076,12 +1098,55 @@ class _Document:
             return None
         return Phrase(m.group(0), entity="、".join(keys), measure=measure)
 
+    def indicator(self, head: str) -> tuple[str | None, str | None, str] | None:
+        """(entity, its printed name, indicator) when the words before a figure state an indicator's mean
+        ("示范城市全社会研发投入占 GDP 比重的平均值为"); None for a level's mean ("执行额平均为"), read as usual."""
+        text = self.p.clean(head)
+        cue = self.rules.rx("mean_cue").search(text)
+        if cue is None or cue.start() == 0:
+            return None
+        name = text[: cue.start()]
+        entity = printed = None
+        lead = self.rules.entity_pattern.match(name)
+        if lead and lead.end() < len(name):
+            who = self.p.entity_name(lead.group(0))
+            # "服务外包企业…占比平均为": the population in view, not the nation
+            if who and (who != self.rules.default_subject or re.match(r"中国|全国|我国", name)):
+                entity, printed, name = who, lead.group(0), name[lead.end() :]
+        name = re.sub(r"^(?:的|承接)", "", name)
+        if len(name) < 2 or not self.rules.rx("indicator_noun").search(name) or _GROWTH_WORD.search(name):
+            return None
+        return entity, printed, name
+
+    def reference(self, head: str, sentence: str, first: _Value) -> tuple[str, str] | None:
+        """(entity, printed name) of what the figure before is compared with ("高于全国 2.44% 的平均水平")."""
+        m = self.rules.rx("reference_cue").match(self.p.clean(head))
+        if m is None or not self.rules.rx("reference_after").match(sentence, first.end):
+            return None
+        who = self.p.entity_name(m.group("who"))
+        return (who, m.group("who")) if who else None
+
+    def counted_noun(self, after: str, unit: str = "") -> str:
+        """The noun a count counts, printed after it ("37 个服务外包示范城市" → 示范城市); a unit that is a noun
+        counts itself ("9 部门"); "" when the count is of the measure in view."""
+        if unit in self.rules.raw["counted_units"]:
+            return unit
+        after = re.sub(r"^\s*(?:及以上|以上|以下|左右)", "", after)  # "4 期及以上工作简报": still the reports
+        m = _COUNT_STOP.search(after[:14])
+        if m is not None and m.start() == 0 and (rel := _RELATIVE_NOUN.match(after)):
+            return rel.group("noun")  # "1537 家开展服务外包业务的技术先进型服务企业和高新技术企业"
+        noun = re.sub(r"^服务外包", "", (after[: m.start()] if m else after[:14]).strip())
+        lead = self.rules.entity_pattern.match(noun)
+        if lead and self.rules.measure_pattern.search(noun, lead.end()):
+            return lead.group(0)  # "34 个示范城市国际服务外包执行额保持正增长": the cities
+        return noun
+
     def _counts_what_follows(self, sentence: str, first: _Value) -> bool:
         """Does a clause's first figure count the noun after it ("共收到 1292 家企业的反馈", "37 个示范城市")? Then
         the words before it are a verb, not who the clause is about."""
         if self.rules.units.get(first.unit, ("",))[0] != "count" or first.kind == "chinese":
             return False
-        return bool(_counted_noun(sentence[first.end :]))
+        return bool(self.counted_noun(sentence[first.end :], first.unit))
 
     def _names_subject(self, text: str) -> bool:
         """Does a clause without a number still name who or what the next numbers are about?"""
@@ -1109,6 +1174,7 @@ class _Document:
         in_clause: list[_Value],
         enums: list[list[Phrase]],
         index: int,
+        mean: bool = False,
     ) -> None:
         sentence = ctx.text
         numbers = [v for v in in_clause if v.kind != "ratio"]
@@ -1192,7 +1258,9 @@ class _Document:
             own_cue = i == 0 or _has_cue(cue)
             rel, whole, negative = self.p.relation(cue if own_cue else prev_cue, unit_kind, ctx.rate)
             share_of = None
-            if rel == "level" and unit_kind == "percent" and _GROWTH_AFTER.match(sentence, v.end):
+            if mean and i == 0:
+                rel, whole, negative = "mean", None, False  # an indicator's mean, whatever ratio it names
+            elif rel == "level" and unit_kind == "percent" and _GROWTH_AFTER.match(sentence, v.end):
                 # "保持 10%以上的增速", "实现 12%左右的增长": the cue follows the number. Over a span the clause
                 # names ("未来五年"), it is an average annual rate.
                 rel = "cagr" if _names_span(clause) else "yoy_growth"
@@ -1249,7 +1317,7 @@ class _Document:
                 st = replace(st, measure="数量", count_subject=ctx.last.subject_key)  # "20个城市…，占比为54.05%"
             if group:
                 st.entity, st.market, st.segment, st.subject_text = group, None, None, phrase.text
-            noun = _counted_noun(sentence[v.end :]) if unit_kind == "count" else ""
+            noun = self.counted_noun(sentence[v.end :], v.unit) if unit_kind == "count" else ""
             head_measure = self.p._measure(cue)[1] if i else phrase.measure
             if v.kind == "chinese" or (
                 unit_kind == "count" and not items and (noun or head_measure is None) and head_measure is None
@@ -1272,6 +1340,7 @@ class _Document:
                     st = replace(
                         st, measure="数量", mode=None, count_subject=ctx.last.subject_key
                     )  # "平均每个城市 47 家"
+                    st.subject_text = ctx.last.subject
                 elif ctx.measure is not None:
                     st = replace(st, measure=ctx.measure, mode=None, count_subject=None)
             if share_of is not None:
@@ -1691,17 +1760,16 @@ def _sibling(current: str | None, new: str) -> str:
     return new
 
 
+# Where the noun a count counts ends: a verb, a preposition, punctuation, a year, or the next figure of a pair
+# ("37 个示范城市和 14 个申请城市"; "高等院校和职业院校" is one noun: 等 ends it as "etc.", not inside 高等, 中等 …).
 _COUNT_STOP = re.compile(
-    r"[，。；、：（）“”《》]|的|在|对|开展|新获得|获得|参加|得分|确定|设立|带动|具备|成为|实现|保持|全面|有|提出|完成|"
-    r"分布|发展|高于|超过|进度|以上|左右|报名|就职|从事|参与|正式|拥有|通过|针对|专门|编写|吸引|提炼|培育|催化|"
-    r"构建|建成|加快|引领|承接|合计|新增|共|累计|等|中|为|和|及|平均|均"
+    r"[，。；、：（）“”《》]|\d|的|在|对|开展|新获得|获得|参加|得分|确定|设立|带动|具备|成为|实现|保持|全面|有|提出|完成|"
+    r"分布|发展|高于|超过|进度|以上|左右|报名|就职|从事|参与|正式|拥有|具有|签署|通过|针对|专门|编写|吸引|提炼|培育|催化|"
+    r"构建|建成|加快|引领|承接|合计|新增|共|累计|(?<![高中初同平对])等|中|为|[和及](?=\s*[\d一二两三四五六七八九十])|平均|均"
 )
-
-
-def _counted_noun(after: str) -> str:
-    m = _COUNT_STOP.search(after[:14])
-    noun = after[: m.start()] if m else after[:14]
-    return re.sub(r"^服务外包", "", noun.strip())
+# A count whose noun follows a verb phrase: "1537 家开展服务外包业务的技术先进型服务企业" counts the 企业.
+_RELATIVE_NOUN = re.compile(r"^[^，。；、]{1,16}?的(?P<noun>[^，。；、的]{2,20}?)(?=[，。；]|$)")
+_GROWTH_WORD = re.compile(r"增速|增长率?|增幅|涨幅")
 
 
 # ---------------------------------------------------------------- entry points

@@ -43,8 +43,8 @@ def test_labelled_sample_fields_are_right(rows: dict) -> None:
 
 def test_the_blind_holdout_does_not_fall_below_what_it_measured(rows: dict) -> None:
     # samples/truth/statements_holdout2_2021.json: 373 statements labelled without sight of the parser. Its target
-    # is the 95 %; this floor is what it measured when it was made (89.1 % on 2026-12-02), so a change that
-    # reads prose worse fails here even where the development sample does not see it.
+    # is the 95 %; this floor is the best it has measured (89.1 % when it was made, 90.9 % after the indicator
+    # means of 2026-12-02), so a change that reads prose worse fails here even where the development sample does not.
     from tests.statements_eval import ROOT
 
     blind = ROOT / "samples" / "truth" / "statements_holdout2_2021.json"
@@ -54,7 +54,7 @@ def test_the_blind_holdout_does_not_fall_below_what_it_measured(rows: dict) -> N
         right, total = right + r, total + t
     print(f"\n  blind holdout: {right}/{total} fields right ({right / total:.1%})")
     assert total >= 5 * 370
-    assert right / total >= 0.89
+    assert right / total >= 0.908
 
 
 def _parse(text: str, year: int = 2021, section: str | None = None) -> list[dict]:

@@ -486,3 +486,47 @@ def test_a_measure_carried_with_its_mode_under_a_perspective_keeps_one_mode() ->
         "云计算服务、数据标注服务、法律流程服务增速较快，同比分别增长120.5%、88.1%、60.2%。"
     )
     assert [r[2] for r in got] == ["离岸执行额"] * 5  # not 离岸离岸执行额, 离岸离岸离岸执行额 …
+
+
+def test_an_indicators_mean_has_the_indicator_as_its_measure_and_the_entity_in_view_as_its_subject() -> None:
+    got = _parse(
+        "2022年，示范城市每千人拥有数字技术专利量平均为12.30件。高校毕业生占从业人员比重的平均值为33.5%，"
+        "高于全国28.1%的平均水平。服务外包企业中外资企业占比平均达60.5%，较上年提升1.5个百分点。"
+    )
+    assert [(r["value"], r["subject"], r["subject_key"], r["measure"], r["relation"], r["qualifier"]) for r in got] == [
+        (12.3, "示范城市", "示范城市", "每千人拥有数字技术专利量", "mean", "exact"),
+        (33.5, "示范城市", "示范城市", "高校毕业生占从业人员比重", "mean", "exact"),
+        # what the cities' mean is compared with is the nation's own figure of the same indicator
+        (28.1, "全国", "中国", "高校毕业生占从业人员比重", "level", "exact"),
+        # "服务外包企业" is the population in view, not the nation; the change is of the indicator itself
+        (60.5, "示范城市", "示范城市", "服务外包企业中外资企业占比", "mean", "exact"),
+        (1.5, "示范城市", "示范城市", "服务外包企业中外资企业占比", "change", "exact"),
+    ]
+    assert all(r["whole_key"] is None for r in got)  # a mean of shares is not a share of some whole
+    # A level's mean keeps the usual reading: the measure word is the measure, the subject the one printed.
+    assert _rows("2022年，申请城市承接国际服务外包执行额平均为12.0亿美元。") == [
+        (12.0, "申请城市", "离岸执行额", "2022", "mean")
+    ]
+    # A growth rate's mean is not an indicator either.
+    assert _rows("2022年，示范城市离岸执行额增速平均为8.0%。")[0][2] == "离岸执行额"
+
+
+def test_a_count_names_what_it_counts_however_the_noun_is_printed() -> None:
+    got = _parse(
+        "2022年，商务部等12部门联合印发通知。共建成42个国家级和省级数字贸易园区，平均每个城市3个。"
+        "共有320家从事数据标注业务的中小企业和科研机构。18个示范城市在岸服务外包执行额保持正增长。"
+        "共拥有80所高等院校，15个城市2022年发布3期及以上工作月报。"
+    )
+    assert [(r["value"], r["subject"], r["subject_key"], r["measure"], r["relation"], r["qualifier"]) for r in got] == [
+        (12.0, "部门", "部门", "数量", "level", "exact"),  # the unit is the noun
+        (42.0, "国家级和省级数字贸易园区", "国家级和省级数字贸易园区", "数量", "level", "exact"),  # 和 inside one noun
+        (3.0, "国家级和省级数字贸易园区", "国家级和省级数字贸易园区", "数量", "mean", "exact"),  # per city, of them
+        (320.0, "中小企业和科研机构", "中小企业和科研机构", "数量", "level", "exact"),  # after a verb phrase and 的
+        (18.0, "示范城市", "示范城市", "数量", "level", "exact"),  # the cities, not what they did
+        (80.0, "高等院校", "高等院校", "数量", "level", "exact"),  # 高等 is not "etc."
+        (15.0, "城市", "城市", "数量", "level", "exact"),  # a year after the noun ends it
+        (3.0, "工作月报", "工作月报", "数量", "level", "more_than"),  # "及以上" qualifies, the reports are counted
+    ]
+    # 和 before the next figure still ends the noun: two counts, two nouns.
+    pair = _rows("2022年，对20个示范城市和9个申请城市开展评价。")
+    assert [(r[0], r[1]) for r in pair] == [(20.0, "示范城市"), (9.0, "申请城市")]
