@@ -2,15 +2,17 @@
 
     .venv/bin/python benchmarks/statements_holdout.py [--misses N]
 
-Two samples, both labelled by hand from the seed text by labellers who never saw the parser's output:
+Three samples, all labelled by hand from the seed text by labellers who never saw the parser's output:
 
-- ``samples/truth/statements_holdout2_2021.json`` (373 statements of both reports, 2026-12-02) is in the
-  dataset's own conventions (normalised subject keys and measures, like ``statements_2021.json``) and is scored
-  like it (``tests/statements_eval.accuracy``). Its passages share no sentence with the other two samples. It is
-  the blind one: rules are not to be written from its misses.
+- ``samples/truth/statements_holdout3_2021.json`` (289 statements of the annual report, 2026-12-02; the notice has
+  no unlabelled figure left) is in the dataset's own conventions and scored like ``statements_2021.json``
+  (``tests/statements_eval.accuracy``). Its passages share no sentence with the other samples. It is the blind
+  one: rules are not to be written from its misses, and this script prints only its score.
+- ``samples/truth/statements_holdout2_2021.json`` (373 statements of both reports) is in the same conventions.
+  It was the blind one until 2026-12-02 (89.1 % when made, 90.9 % at its last blind measure); rules have since
+  been written from its misses, so it is development data.
 - ``samples/truth/statements_holdout_annual_report_2021.json`` (637 statements of the annual report) is in its
-  labeller's free-text conventions. Rules have since been written from its misses (2026-12-02), so it is now
-  development data.
+  labeller's free-text conventions. Rules have been written from its misses since 2026-12-02 (development data).
 
 The second was labelled by hand from the seed text,
 independently of the parser and of ``samples/truth/statements_2021.json`` (the sample the parser was
@@ -32,7 +34,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 HOLDOUT = ROOT / "samples" / "truth" / "statements_holdout_annual_report_2021.json"
-BLIND = ROOT / "samples" / "truth" / "statements_holdout2_2021.json"
+BLIND = ROOT / "samples" / "truth" / "statements_holdout3_2021.json"
+SECOND = ROOT / "samples" / "truth" / "statements_holdout2_2021.json"
 OTHER = {"growth_gap", "contribution", "change", "growth_change", "mean", "share_gap"}
 
 
@@ -115,14 +118,18 @@ def main() -> None:
                 misses.setdefault(field, []).append(
                     f"{label['id']} {label['value_text']}: labelled {label.get(field)!r}, parsed {got[field]!r}"
                 )
-    blind_right = blind_total = 0
-    for doc in ("annual_report_2021", "city_evaluation_2021"):
-        pdf = ROOT / "samples" / f"{doc}.pdf"
-        doc_rows = rows if doc == "annual_report_2021" else [asdict(s) for s in extract_pdf(pdf).statements]
-        r, t, _ = accuracy(doc, doc_rows, BLIND)
-        print(f"blind holdout, {doc}: {r}/{t} fields = {r / t:.1%}")
-        blind_right, blind_total = blind_right + r, blind_total + t
-    print(f"blind holdout, all: {blind_right}/{blind_total} fields = {blind_right / blind_total:.1%}\n")
+    doc_rows = {"annual_report_2021": rows}
+    doc_rows["city_evaluation_2021"] = [
+        asdict(s) for s in extract_pdf(ROOT / "samples" / "city_evaluation_2021.pdf").statements
+    ]
+    for name, sample in (("blind holdout", BLIND), ("second holdout (development data)", SECOND)):
+        all_right = all_total = 0
+        for doc, these in doc_rows.items():
+            r, t, _ = accuracy(doc, these, sample)
+            if t:
+                print(f"{name}, {doc}: {r}/{t} fields = {r / t:.1%}")
+            all_right, all_total = all_right + r, all_total + t
+        print(f"{name}, all: {all_right}/{all_total} fields = {all_right / all_total:.1%}\n")
     n = len(labels)
     print(f"holdout: {n} labelled statements, {n - unmatched} matched to a parsed row ({(n - unmatched) / n:.1%})")
     fields = ["value", "relation", "period", "subject", "measure"]

@@ -476,7 +476,8 @@ class _Parser:
 
     def anaphoric(self, phrase: Phrase) -> bool:
         """A bare size word ("规模分别为…") stands for the measure already in view, not a measure of its own."""
-        return self.subject_tail.sub("", self.clean(phrase.text)) in self.rules.raw["anaphoric_measures"]
+        text = re.sub(r"(?:合计|共计|总计|累计)$", "", self.subject_tail.sub("", self.clean(phrase.text)))
+        return text in self.rules.raw["anaphoric_measures"]  # "规模合计 564.6 亿美元" too
 
     def listed(self, text: str) -> list[Phrase]:
         """The items a clause lists after 为/是/包括 ("…的城市有5个，分别为杭州市、无锡市"), if all are names."""
@@ -700,8 +701,11 @@ class _Parser:
             return phrase
         if phrase.measure not in self.rules.raw["topic_measures"] or not phrase.measure_text:
             return phrase
-        if not topic or "·" in topic or self.business_line.search(topic):
-            return phrase
+        # The words before the measure's base word as printed ("中国医药外包规模" → 中国医药外包, 外包规模 being 规模)
+        before = phrase.text[: phrase.text.rfind(phrase.measure_text)]
+        printed = before + phrase.measure_text.removesuffix(phrase.measure)
+        if not topic or "·" in topic or self.business_line.search(topic) or self.business_line.search(printed):
+            return phrase  # "中国医药外包规模": 医药外包 is a business line (its printed name ends so), 医药 · 规模
         if topic in self.rules.segment_aliases.values():
             return phrase
         phrase.measure = topic + phrase.measure_text
@@ -1033,7 +1037,8 @@ class _Document:
                 phrase = self.p.topic_measure(self.p.phrase(subject_text))
                 if phrase.measure is None and not phrase.items:
                     # "示范城市平均得分为": the measure word may sit inside the predicate.
-                    mode, measure = self.p._measure(re.split(r"占|[比较](?![例重])", head)[0])
+                    # Not in what it is compared with: "…对服务出口增长的贡献率" names the export, not the measure.
+                    mode, measure = self.p._measure(re.split(r"占|[比较](?![例重])|对(?=[^，；]{0,16}贡献)", head)[0])
                     phrase.measure, phrase.mode = measure, phrase.mode or mode
                 if phrase.measure is not None and state.measure and self.p.anaphoric(phrase):
                     phrase.measure = None  # "…执行额超过60亿美元的城市…，规模分别为": the size is that measure's
@@ -1279,6 +1284,8 @@ class _Document:
                 negative = False
             if rel in ("share", "yoy_growth", "cagr"):
                 ctx.rate = rel
+            elif rel in ("level", "mean") and unit_kind == "percent" and not _GROWTH_WORD.search(cue[-6:]):
+                ctx.rate = "share"  # a rate printed as a percentage (渗透率 48.1%): its change in points is a share's
             if year_items is not None:
                 pstart = pend = year_items[i] if i < len(year_items) else ctx.year_at(v.start)
                 kind = "year"
@@ -1291,6 +1298,13 @@ class _Document:
             elif rel == "cagr" and (own := self.implied_span(ctx, cue, v.start)):
                 pstart, pend = own
                 kind = "cagr"
+            elif (
+                rel in _CHANGES
+                and (base := _BASE_YEAR.search(cue))
+                and ctx.year_at(v.start) - int(base.group("y")) > 1
+            ):
+                # "2025 年…将达到 48.1%，比 2020 年提高 10.3 个百分点": a change over the years between, not one year's
+                pstart, pend, kind = int(base.group("y")), ctx.year_at(v.start), "span"
             elif m := re.search(rf"连续(?P<n>[{_CN_DIGITS}\d]+)年", cue):
                 pend = ctx.year_at(v.start)
                 pstart, kind = pend - _count(m.group("n")) + 1, "span"  # "连续六年增速超 15%": each of six years
@@ -1319,9 +1333,9 @@ class _Document:
                 st.entity, st.market, st.segment, st.subject_text = group, None, None, phrase.text
             noun = self.counted_noun(sentence[v.end :], v.unit) if unit_kind == "count" else ""
             head_measure = self.p._measure(cue)[1] if i else phrase.measure
-            if v.kind == "chinese" or (
-                unit_kind == "count" and not items and (noun or head_measure is None) and head_measure is None
-            ):
+            # A noun printed after the count is what it counts, whatever list is in view ("…等 4 个一级指标和 19 个
+            # 二级指标" after a list of two); without one, a list's items keep their counts.
+            if v.kind == "chinese" or (unit_kind == "count" and head_measure is None and (not items or bool(noun))):
                 if v.kind == "chinese" and re.match(r"(?:合计|共计|累计|共)", sentence[v.end :]):
                     state.entity, state.market, state.segment = v.text + v.unit, None, None  # 七省份合计…
                     state.subject_text = v.text + v.unit
@@ -1770,6 +1784,8 @@ _COUNT_STOP = re.compile(
 # A count whose noun follows a verb phrase: "1537 家开展服务外包业务的技术先进型服务企业" counts the 企业.
 _RELATIVE_NOUN = re.compile(r"^[^，。；、]{1,16}?的(?P<noun>[^，。；、的]{2,20}?)(?=[，。；]|$)")
 _GROWTH_WORD = re.compile(r"增速|增长率?|增幅|涨幅")
+_CHANGES = ("share_change", "growth_change", "change")
+_BASE_YEAR = re.compile(r"[比较与]\s*(?P<y>(?:19|20)\d{2})\s*年")
 
 
 # ---------------------------------------------------------------- entry points

@@ -41,20 +41,33 @@ def test_labelled_sample_fields_are_right(rows: dict) -> None:
     assert right / total >= 0.95
 
 
-def test_the_blind_holdout_does_not_fall_below_what_it_measured(rows: dict) -> None:
-    # samples/truth/statements_holdout2_2021.json: 373 statements labelled without sight of the parser. Its target
-    # is the 95 %; this floor is the best it has measured (89.1 % when it was made, 90.9 % after the indicator
-    # means of 2026-12-02), so a change that reads prose worse fails here even where the development sample does not.
+def _score(rows: dict, sample: str) -> tuple[int, int]:
     from tests.statements_eval import ROOT
 
-    blind = ROOT / "samples" / "truth" / "statements_holdout2_2021.json"
     right = total = 0
     for doc in DOCS:
-        r, t, _ = accuracy(doc, rows[doc], blind)
+        r, t, _ = accuracy(doc, rows[doc], ROOT / "samples" / "truth" / sample)
         right, total = right + r, total + t
+    return right, total
+
+
+def test_the_blind_holdout_does_not_fall_below_what_it_measured(rows: dict) -> None:
+    # samples/truth/statements_holdout3_2021.json: 289 statements of the annual report labelled without sight of the
+    # parser (the notice has no unlabelled figure left). Its target is the 95 %; this floor is what it
+    # measured when it was made (95.3 % on 2026-12-02), so a change that reads prose worse fails here.
+    right, total = _score(rows, "statements_holdout3_2021.json")
     print(f"\n  blind holdout: {right}/{total} fields right ({right / total:.1%})")
+    assert total >= 5 * 285
+    assert right / total >= 0.952
+
+
+def test_the_second_holdout_does_not_fall_below_what_it_measured(rows: dict) -> None:
+    # samples/truth/statements_holdout2_2021.json: 373 statements of both reports, blind until 2026-12-02 (89.1 %
+    # when made, 90.9 % at its last blind measure); rules have since been written from its misses.
+    right, total = _score(rows, "statements_holdout2_2021.json")
+    print(f"\n  second holdout: {right}/{total} fields right ({right / total:.1%})")
     assert total >= 5 * 370
-    assert right / total >= 0.908
+    assert right / total >= 0.92
 
 
 def _parse(text: str, year: int = 2021, section: str | None = None) -> list[dict]:

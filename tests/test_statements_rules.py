@@ -498,9 +498,9 @@ def test_an_indicators_mean_has_the_indicator_as_its_measure_and_the_entity_in_v
         (33.5, "示范城市", "示范城市", "高校毕业生占从业人员比重", "mean", "exact"),
         # what the cities' mean is compared with is the nation's own figure of the same indicator
         (28.1, "全国", "中国", "高校毕业生占从业人员比重", "level", "exact"),
-        # "服务外包企业" is the population in view, not the nation; the change is of the indicator itself
+        # "服务外包企业" is the population in view, not the nation; a percentage's change in points is a share's
         (60.5, "示范城市", "示范城市", "服务外包企业中外资企业占比", "mean", "exact"),
-        (1.5, "示范城市", "示范城市", "服务外包企业中外资企业占比", "change", "exact"),
+        (1.5, "示范城市", "示范城市", "服务外包企业中外资企业占比", "share_change", "exact"),
     ]
     assert all(r["whole_key"] is None for r in got)  # a mean of shares is not a share of some whole
     # A level's mean keeps the usual reading: the measure word is the measure, the subject the one printed.
@@ -527,6 +527,60 @@ def test_a_count_names_what_it_counts_however_the_noun_is_printed() -> None:
         (15.0, "城市", "城市", "数量", "level", "exact"),  # a year after the noun ends it
         (3.0, "工作月报", "工作月报", "数量", "level", "more_than"),  # "及以上" qualifies, the reports are counted
     ]
+    # A noun after the count wins over a list of as many items in view (the sentence before lists two).
+    listed = _rows(
+        "评价包括基础评价、专家评审和问卷调查三部分。其中，指标体系包括规模、创新等3个一级指标和12个二级指标。"
+    )
+    assert [(r[0], r[1], r[2]) for r in listed][-2:] == [(3.0, "一级指标", "数量"), (12.0, "二级指标", "数量")]
     # 和 before the next figure still ends the noun: two counts, two nouns.
     pair = _rows("2022年，对20个示范城市和9个申请城市开展评价。")
     assert [(r[0], r[1]) for r in pair] == [(20.0, "示范城市"), (9.0, "申请城市")]
+
+
+def test_what_a_figure_is_compared_with_does_not_lend_it_a_measure() -> None:
+    got = _rows("2023年，离岸服务外包执行额占服务出口的30.0%，离岸服务外包对服务出口增长的贡献率为20.5%。")
+    # the contribution is the offshore execution's, to the export's growth: 出口 names the reference, not the measure
+    assert [(r[0], r[2], r[4]) for r in got] == [(30.0, "离岸执行额", "share"), (20.5, "离岸执行额", "contribution")]
+
+
+def test_a_size_word_with_a_total_word_stands_for_the_measure_in_view() -> None:
+    got = _rows(
+        "2023年，在岸执行额排名前五的示范城市分别为：甲市、乙市、丙市、丁市、戊市，规模合计300.5亿美元，占全国的40.0%。"
+        "甲市、乙市在岸服务外包发展迅速，同比分别增长50.0%、40.0%。"
+    )
+    assert {r[2] for r in got} == {"在岸执行额"}  # not 在岸规模: 规模合计 is the ranking's measure, summed
+
+
+def test_a_basin_or_city_cluster_named_before_a_segment_is_its_entity() -> None:
+    got = _rows("从离岸业务看，2023年，珠江流域离岸ITO、BPO、KPO执行额分别为10.4亿美元、5.0亿美元、4.5亿美元。")
+    assert [r[1] for r in got] == ["珠江流域·ITO", "珠江流域·BPO", "珠江流域·KPO"]  # once, not 珠江流域·珠江流域·ITO
+
+
+def test_a_business_line_printed_with_a_size_word_stays_the_subject() -> None:
+    # "外包规模" is one printed size word, but the business line is 数据外包: 数据 · 规模 (a topic's size would merge)
+    assert _rows("2026年全球数据外包规模将达300亿美元。")[0][1:3] == ("全球·数据", "规模")
+    assert _rows("2026年全球数据市场规模将达300亿美元。")[0][1:3] == ("全球", "数据市场规模")
+
+
+def test_a_points_change_of_a_percentage_is_a_share_change_over_the_years_since_its_base() -> None:
+    got = _rows("预计到2026年，示范城市数字化渗透率将达到40.1%，比2022年提高6.3个百分点，较上年提高1.0个百分点。")
+    assert [(r[0], r[3], r[4]) for r in got] == [
+        (40.1, "2026", "level"),
+        (6.3, "2022-2026", "share_change"),  # a change over four years is a span
+        (1.0, "2026", "share_change"),  # over one year it is that year's
+    ]
+    # A growth rate's change in points stays a growth change.
+    assert _rows("2022年，离岸执行额同比增长5.0%，增速较上年提高2.0个百分点。")[1][4] == "growth_change"
+
+
+def test_a_weight_and_a_full_score_are_measures_of_the_component_in_view() -> None:
+    got = _rows(
+        "问卷调查满分10分，在综合评价的权重为10%。2022年，共收到800家企业的反馈结果，20个示范城市平均得分为7.50分。"
+    )
+    assert [(r[0], r[1], r[2], r[4]) for r in got] == [
+        (10.0, "问卷调查", "满分", "level"),
+        (10.0, "问卷调查", "权重", "level"),  # "在综合评价的" says where the weight counts, not whose it is
+        (800.0, "企业", "数量", "level"),
+        (20.0, "示范城市", "数量", "level"),
+        (7.5, "示范城市·问卷调查", "得分", "mean"),  # the cities' score in that component, not a segment "权重"
+    ]
