@@ -22,6 +22,9 @@ Conventions of the output (and of the hand-labelled sample in samples/truth/stat
   indicator as printed as its measure, the entity in view (示范城市) as its subject and relation mean, never share;
   what it is compared with ("高于全国 2.44% 的平均水平") is that entity's level of the same measure. A level's mean
   ("执行额平均为") keeps its measure word.
+- A survey's share ("90.26%的企业知晓…规划") is of the enterprises of the entity in view (``subject_key`` 示范城市·企业,
+  ``whole_key`` 示范城市·企业|数量), with what they say as its ``measure``, so each question has a key of its own;
+  it is not read as a count (企业 · 数量), which would give every question of a survey the same key.
 - ``value`` is signed (a fall is negative); ``value_text`` is the number as printed.
 - ``period`` is a year, "start-end", or "FY2012" for a fiscal year (财年); part of a year is named after it
   (2021H1, 2022Q1-Q3, 2021M01-M09, 2000M04-2022M03, 2020-2021H1), so it never passes for the whole year;
