@@ -707,8 +707,8 @@ class _Parser:
         # The words before the measure's base word as printed ("中国医药外包规模" → 中国医药外包, 外包规模 being 规模)
         before = phrase.text[: phrase.text.rfind(phrase.measure_text)]
         printed = before + phrase.measure_text.removesuffix(phrase.measure)
-        if not topic or "·" in topic or self.business_line.search(topic) or self.business_line.search(printed):
-            return phrase  # "中国医药外包规模": 医药外包 is a business line (its printed name ends so), 医药 · 规模
+        if not topic or "·" in topic or any(self.business_line.search(t) for t in (topic, printed, before)):
+            return phrase  # "中国医药外包规模", "医药研发外包市场规模": a business line (its printed name ends so)
         if topic in self.rules.segment_aliases.values():
             return phrase
         phrase.measure = topic + phrase.measure_text

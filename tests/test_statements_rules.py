@@ -559,6 +559,7 @@ def test_a_basin_or_city_cluster_named_before_a_segment_is_its_entity() -> None:
 def test_a_business_line_printed_with_a_size_word_stays_the_subject() -> None:
     # "外包规模" is one printed size word, but the business line is 数据外包: 数据 · 规模 (a topic's size would merge)
     assert _rows("2026年全球数据外包规模将达300亿美元。")[0][1:3] == ("全球·数据", "规模")
+    assert _rows("2026年全球数据外包市场规模将达300亿美元。")[0][1:3] == ("全球·数据", "规模")
     assert _rows("2026年全球数据市场规模将达300亿美元。")[0][1:3] == ("全球", "数据市场规模")
 
 
