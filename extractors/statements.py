@@ -548,6 +548,11 @@ class _Parser:
         if text.startswith("承接"):
             self.parse_object(text[2:], phrase)
             return
+        if text.endswith("的") and "承接" in text and (lead := self.leading_entity(text)):
+            # "示范城市实际使用中央财政鼓励承接国际服务外包业务…资金的进度": a clause qualifies the measure; the place
+            # it starts with is who, the business it names is not the subject's
+            phrase.entity = self.entity_name(lead.group(0)) or lead.group(0)
+            return
         text = self.verbs.sub("", text)
         if not text:
             return
@@ -555,14 +560,20 @@ class _Parser:
         if national and "承接" not in text[: national.end() + 2]:
             phrase.entity = self.rules.default_subject
         if "的" in text and "承接" not in text.rsplit("的", 1)[1]:
-            text = self.verbs.sub("", text.rsplit("的", 1)[1])  # the head noun follows the last 的
+            owner, text = text.rsplit("的", 1)
+            text = self.verbs.sub("", text)  # the head noun follows the last 的
+            # ... and a place before it owns it ("江苏省的信息技术服务外包"): 江苏省's ITO, not the nation's
+            if who := self.entity_name(self.verbs.sub("", owner)):
+                phrase.entity = who  # (only a place alone: "联合国发布的《…》预测：全球产值" is not 联合国's)
             if not text:
                 return
         if "承接" in text:
             who, what = text.rsplit("承接", 1)
             who = self.verbs.sub("", who)
             if who:
-                name = self.entity_name(who)
+                # "示范城市实际使用中央财政鼓励承接…的进度": who is the place the clause starts with, not its verbs
+                lead = self.leading_entity(who)
+                name = self.entity_name(who) or (self.entity_name(lead.group(0)) if lead else None)
                 phrase.entity = name if name else who
             self.parse_object(what, phrase)
             return
@@ -657,7 +668,8 @@ class _Parser:
         else:
             before = text
         before = _PREDICATE_HEAD.split(before, maxsplit=1)[0]
-        mode = self.mode_rx.search(before)
+        # A mode inside a modifier ("鼓励承接国际服务外包业务…资金的进度") is the modifier's, not the measure's
+        mode = self.mode_rx.search(before, before.rfind("的") + 1)
         if (
             mode
             and "承接" not in before[mode.end() :]

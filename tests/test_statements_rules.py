@@ -585,3 +585,20 @@ def test_a_weight_and_a_full_score_are_measures_of_the_component_in_view() -> No
         (20.0, "示范城市", "数量", "level"),
         (7.5, "示范城市·问卷调查", "得分", "mean"),  # the cities' score in that component, not a segment "权重"
     ]
+
+
+def test_a_place_before_de_owns_the_business_after_it() -> None:
+    assert _rows("2022年，江苏省的信息技术服务外包执行额为50.0亿美元。")[0][1] == "江苏省·ITO"
+    assert _rows("2022年，江苏省承接的信息技术服务外包执行额为50.0亿美元。")[0][1] == "江苏省·ITO"
+
+
+def test_a_clause_qualifying_a_measure_lends_it_no_mode_and_no_segment() -> None:
+    got = _rows(
+        "2022年，示范城市实际使用专项资金支持承接离岸服务外包项目和建设人才基地资金的进度为75.0%，12个城市进度为100%。"
+    )
+    # the 离岸 business is what the funds support; the figure is the cities' own progress in spending them
+    assert [(r[0], r[1], r[2]) for r in got] == [
+        (75.0, "示范城市", "进度"),
+        (12.0, "城市", "数量"),
+        (100.0, "城市", "进度"),
+    ]
