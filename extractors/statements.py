@@ -269,17 +269,26 @@ def read_lines(
 def body_paragraphs(lines: list[_Line], page_heights: dict[int, float], rules: Rules) -> list[Paragraph]:
     """Running text as paragraphs, joined across lines and pages; floats, headers and footnotes left out."""
     # The body size is the size most prose is set in (table cells and labels have no sentence punctuation).
+    # Notes and source lines under floats do not vote: a notice of a few paragraphs and long table notes would
+    # otherwise take the notes' size for the body's, and read its paragraphs as headings.
+    caption, float_end = rules.rx("float_caption"), rules.rx("float_end")
     weights: Counter[float] = Counter()
+    in_note: tuple[int, float] | None = None
     for ln in lines:
-        if re.search(r"[，。；]", ln.text):
+        if float_end.search(ln.text):
+            in_note = (ln.page, ln.size)
+        elif in_note != (ln.page, ln.size):
+            in_note = None
+        if in_note is None and re.search(r"[，。；]", ln.text):
             weights[ln.size] += len(ln.text)
+        if in_note is not None and ln.text.rstrip().endswith("。"):
+            in_note = None  # the note ends with its sentence
     if not weights:
         return []
     body = weights.most_common(1)[0][0]
     tol = rules.raw["body_size_tolerance"]
     band = rules.raw["margin_band"]
     repeated = _repeated_margin_text(lines, page_heights, band)
-    caption, float_end = rules.rx("float_caption"), rules.rx("float_end")
     margins = _left_margins(lines, body, tol)
     paragraphs: list[Paragraph] = []
     current: Paragraph | None = None
@@ -301,6 +310,8 @@ def body_paragraphs(lines: list[_Line], page_heights: dict[int, float], rules: R
             current = None
             continue
         if not plain:
+            if current is not None and len(current.text) <= 40 and not re.search(r"[，。；：,;:]", current.text):
+                current = None  # a caption or label line in body size before a table is not a sentence to go on
             continue  # footnotes, chart labels, table cells, running headers, source lines
         indent = ln.x0 > margins.get(ln.page, ln.x0) + 0.5 * body
         # An indented line after a float or a page break continues a sentence left unfinished.
@@ -1838,6 +1849,9 @@ def statements_from_lines(
     section_entity: str | None = None
     section = ""
     parser = doc.p
+    # The document's title ("…示范城市及 / 申请城市综合评价结果", unnumbered headings before its first paragraph)
+    # names no section: its second line is not a section about 申请城市.
+    titled = False
     for para in body_paragraphs(lines, heights, rules):
         is_heading = para.heading or (_HEADING.match(para.text) and len(para.text) <= 32 and "，" not in para.text)
         if is_heading:
@@ -1846,13 +1860,14 @@ def statements_from_lines(
             name = parser.entity_name(title) or (
                 parser.entity_name(m.group(0)) if (m := rules.entity_pattern.match(title)) else None
             )
-            if name and not level0:
+            if name and not level0 and (titled or _HEADING.match(para.text)):
                 section_entity = name
             elif level0 or re.match(r"^[一二三四五六七八九十]+、", para.text):
                 section_entity = None
             section = para.text.strip()
             continue
         para.section = section
+        titled = True
         doc.paragraph(para, state, section_entity)
     return doc.out
 

@@ -10,7 +10,10 @@ one (``Cell.value``): a figure with a footnote mark (1847.3*) that read as text 
 from __future__ import annotations
 
 import copy
+import functools
 import re
+import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -52,10 +55,14 @@ def _wrong(result, truth: dict) -> list[str]:
     return wrong
 
 
+# Each variant is read once for every test of this module (the results are only read).
+_extracted = functools.cache(extract_pdf)
+
+
 @pytest.mark.parametrize("name", [v.name for v in matrix()])
 def test_every_cell_of_the_variant_is_read(variants_built, name):
     pdf, truth = variants_built[name]
-    result = extract_pdf(pdf)
+    result = _extracted(pdf)
     assert result.kind == {"annual": "annual_report", "notice": "city_evaluation"}[truth["variant"]["kind"]]
     wrong = _wrong(result, truth)
     assert not wrong, wrong[:6]
@@ -116,3 +123,24 @@ def test_a_table_whose_header_maps_to_nothing_fails_its_dataset_but_is_kept_whol
     assert "区域" in problem.message and "rank" in problem.message and "page" in problem.message
     # Kept whole: every cell of every table is in `tables`.
     assert len(curated.frames["tables"]) == sum(len(t.rows) * len(t.columns) for t in result.tables)
+
+
+_BODY = tomllib.loads((Path(__file__).resolve().parents[1] / "samples/variants/text.toml").read_text("utf-8"))["body"]
+
+
+@pytest.mark.parametrize("name", [v.name for v in matrix()])
+def test_the_variants_prose_reads_as_its_plain_text_does(variants_built, name):
+    """The figures of the body paragraphs come out of every typesetting as they do from the paragraphs as plain
+    text: fonts, sizes, orientation, producers, table notes and captions in body size change nothing (a notice
+    whose table notes outweighed its prose once read its paragraphs as headings, and its tables as prose)."""
+    from tests.test_statements import _parse
+
+    pdf, truth = variants_built[name]
+    result = _extracted(pdf)
+    got = [(s.value_text, s.subject_key, s.measure, s.period, s.relation) for s in result.statements]
+    want = [
+        (r["value_text"], r["subject_key"], r["measure"], r["period"], r["relation"])
+        for paragraph in _BODY[truth["variant"]["kind"]]
+        for r in _parse(paragraph, 2021)
+    ]
+    assert got == want
