@@ -88,6 +88,29 @@ def read_manifest(raw_dir: Path) -> list[dict]:
     return records
 
 
+def newest_records(raw_dir: Path, block: int = 1 << 16) -> Iterator[dict]:
+    """The manifest's records, newest first, read from the end of the file in blocks: a night needs each
+    source's last record, not a year of nights' (a full parse grows with every night appended)."""
+    path = manifest_path(raw_dir)
+    if not path.exists():
+        return
+    with path.open("rb") as fh:
+        end = fh.seek(0, os.SEEK_END)
+        tail = b""
+        while end > 0:
+            start = max(0, end - block)
+            fh.seek(start)
+            lines = (fh.read(end - start) + tail).split(b"\n")
+            end = start
+            tail = lines.pop(0) if start > 0 else b""  # may begin mid-line: completed by the next block
+            for line in reversed(lines):
+                if line.strip():
+                    try:
+                        yield json.loads(line)
+                    except (json.JSONDecodeError, UnicodeDecodeError):
+                        continue  # a line cut by a crash mid-append; the others still count
+
+
 def last_good(raw_dir: Path, source_id: str) -> dict | None:
     """The newest manifest record of a landed copy that is still on disk."""
     return latest_good(raw_dir, {source_id}).get(source_id)
@@ -96,7 +119,7 @@ def last_good(raw_dir: Path, source_id: str) -> dict | None:
 def latest_good(raw_dir: Path, source_ids: set[str] | None = None) -> dict[str, dict]:
     """``last_good`` of every source (or of ``source_ids``), in one pass over the manifest."""
     found: dict[str, dict] = {}
-    for record in reversed(read_manifest(raw_dir)):
+    for record in newest_records(raw_dir):
         if not isinstance(record, dict) or not isinstance(record.get("path"), str):
             continue  # not a record this code wrote
         source_id = record.get("source_id")

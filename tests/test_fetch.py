@@ -15,6 +15,9 @@ from flows.fetch import (
     TransientFetchError,
     append_manifest,
     fetch,
+    latest_good,
+    manifest_path,
+    newest_records,
     read_manifest,
     record,
     unchanged,
@@ -348,3 +351,25 @@ def test_a_catalog_that_is_not_utf8_is_named(tmp_path):
     path.write_bytes('[[source]]\nid = "a"\nurl = "年.pdf"\n'.encode("gbk"))
     with pytest.raises(CatalogError, match="not UTF-8 text"):
         load_catalog(path)
+
+
+def test_the_manifest_is_read_from_its_end_and_agrees_with_a_full_parse(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "old.pdf").write_bytes(b"%PDF-1.4 old")
+    (raw / "new.pdf").write_bytes(b"%PDF-1.4 new")
+    append_manifest(raw, {"source_id": "oldest", "status": "copied", "path": str(raw / "old.pdf"), "note": "東部"})
+    with manifest_path(raw).open("a", encoding="utf-8") as fh:
+        for night in range(3000):  # years of nights for ten sources (written at once: append_manifest fsyncs)
+            for k in range(10):
+                status = "not_modified" if night % 7 else "copied"
+                rec = {"source_id": f"s{k}", "status": status, "path": str(raw / "new.pdf"), "n": night}
+                fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        fh.write('{"source_id": "s1", "status": "cop')  # the last line, cut by a crash mid-append
+    full = list(reversed(read_manifest(raw)))
+    for block in (7, 100, 1 << 16):  # blocks that split lines and multi-byte characters anywhere
+        assert list(newest_records(raw, block)) == full
+    newest = latest_good(raw, {"s1", "s9"})
+    assert {k: v["n"] for k, v in newest.items()} == {"s1": 2999, "s9": 2999}
+    assert latest_good(raw, {"oldest"})["oldest"]["note"] == "東部"  # the first line, reached only by reading it all
+    assert list(newest_records(tmp_path / "none")) == []
