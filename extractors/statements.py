@@ -1041,7 +1041,7 @@ class _Document:
                 state.subject_text = printed or state.entity or self.rules.default_subject
                 ctx.fresh = False
                 indicator = Phrase(name, measure=name)
-                self.clause(para, offset, ctx, state, indicator, clause, c0, in_clause, enums, index, True)
+                self.clause(para, offset, ctx, state, indicator, clause, c0, in_clause, enums, index, mean=True)
                 continue
             if in_clause and state.measure and (ref := self.reference(head, sentence, in_clause[0])) is not None:
                 # "高于全国 2.44% 的平均水平": the reference's own level of the measure in view, not a new subject

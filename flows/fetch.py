@@ -75,17 +75,8 @@ def manifest_path(raw_dir: Path) -> Path:
 
 
 def read_manifest(raw_dir: Path) -> list[dict]:
-    path = manifest_path(raw_dir)
-    if not path.exists():
-        return []
-    records = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue  # a line cut by a crash mid-append; the others still count
-    return records
+    """Every manifest record, oldest first (one parser: ``newest_records``)."""
+    return list(newest_records(raw_dir))[::-1]
 
 
 def newest_records(raw_dir: Path, block: int = 1 << 16) -> Iterator[dict]:

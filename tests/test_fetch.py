@@ -366,9 +366,11 @@ def test_the_manifest_is_read_from_its_end_and_agrees_with_a_full_parse(tmp_path
                 rec = {"source_id": f"s{k}", "status": status, "path": str(raw / "new.pdf"), "n": night}
                 fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
         fh.write('{"source_id": "s1", "status": "cop')  # the last line, cut by a crash mid-append
-    full = list(reversed(read_manifest(raw)))
+    lines = manifest_path(raw).read_text(encoding="utf-8").splitlines()
+    full = [json.loads(line) for line in reversed(lines[:-1])]  # every whole line, newest first
     for block in (7, 100, 1 << 16):  # blocks that split lines and multi-byte characters anywhere
         assert list(newest_records(raw, block)) == full
+    assert read_manifest(raw) == full[::-1]
     newest = latest_good(raw, {"s1", "s9"})
     assert {k: v["n"] for k, v in newest.items()} == {"s1": 2999, "s9": 2999}
     assert latest_good(raw, {"oldest"})["oldest"]["note"] == "東部"  # the first line, reached only by reading it all
